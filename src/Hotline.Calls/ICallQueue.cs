@@ -1,0 +1,96 @@
+namespace Hotline.Calls;
+
+/// <summary>
+/// The live call queue and automatic call distribution (ACD) port. Two implementations:
+/// in-process (embedded default) and Redis (production, one Lua script per multi-step
+/// operation so that no call is ever in two places or in none, even with several server nodes).
+/// A call is always in exactly one of: waiting (in its skill queue), reserved (offered to one
+/// agent), connected (accepted by one agent), or gone (ended / abandoned).
+/// </summary>
+public interface ICallQueue
+{
+    /// <summary>Queues a call. Idempotent by <see cref="QueuedCall.CallId"/>: false when the call is already known.</summary>
+    Task<bool> EnqueueAsync(QueuedCall call, CancellationToken cancellationToken = default);
+
+    /// <summary>Signs the agent in (if needed) and makes it ready for calls of its skills; its idle time starts at <paramref name="now"/>.
+    /// Rejected (false) while the agent is reserved or on a call.</summary>
+    Task<bool> SetReadyAsync(string agentId, IReadOnlyList<AgentSkill> skills, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>Agent is not ready with a reason (小休, 培训, 会议, 就餐 …). Rejected (false) while reserved or on a call.</summary>
+    Task<bool> SetNotReadyAsync(string agentId, string reason, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>Logs the agent out. A pending reservation goes back to the queue at its old place.</summary>
+    Task LogOutAsync(string agentId, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Matches waiting calls with ready agents: for each skill, the highest-priority, longest-waiting call goes to the
+    /// longest-idle ready agent with that skill. Each match is a reservation that expires at now + <paramref name="reservationTimeout"/>.
+    /// Returns the offers made (at most <paramref name="max"/>).
+    /// </summary>
+    Task<IReadOnlyList<Offer>> DispatchAsync(DateTimeOffset now, TimeSpan reservationTimeout, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>The agent takes the call offered to it: the call is connected, the agent on call.</summary>
+    Task<bool> AcceptAsync(string agentId, string callId, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>The agent declines the offer: the call goes back to the queue at its old place, the agent becomes not ready ("拒接").</summary>
+    Task<bool> RejectAsync(string agentId, string callId, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>Reservations past their expiry: each call goes back to its old place, each agent becomes not ready ("未接听"). Returns the expired offers.</summary>
+    Task<IReadOnlyList<Offer>> ExpireReservationsAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>The caller hung up before being connected. Removes a waiting call, or cancels its reservation (the agent is ready again,
+    /// keeping its idle time). False when the call is not waiting or reserved.</summary>
+    Task<bool> AbandonAsync(string callId, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>A connected call ended: the call is gone, the agent goes to wrap-up (话后处理).</summary>
+    Task<bool> EndCallAsync(string callId, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>The agent's live state, or null when unknown (never signed in).</summary>
+    Task<AgentState?> GetAgentAsync(string agentId, CancellationToken cancellationToken = default);
+
+    /// <summary>Where the call is now, or null when gone / unknown.</summary>
+    Task<CallPlacement?> GetCallAsync(string callId, CancellationToken cancellationToken = default);
+
+    /// <summary>Queue and agent figures for the wallboard.</summary>
+    Task<QueueSnapshot> GetSnapshotAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A call as the queue sees it. Higher <see cref="Priority"/> goes first (0 normal; repeat callers and the elderly jump ahead).</summary>
+public sealed record QueuedCall(
+    string CallId,
+    string Caller,
+    string DialledNumber,
+    string Skill,
+    int Priority,
+    DateTimeOffset EnqueuedAt,
+    IReadOnlyDictionary<string, string>? Attributes = null);
+
+public sealed record AgentSkill(string Skill, int Level = 1);
+
+public sealed record Offer(string CallId, string AgentId, string Skill, DateTimeOffset OfferedAt, DateTimeOffset ExpiresAt, QueuedCall Call);
+
+public enum AgentStatus
+{
+    LoggedOut,
+    Ready,
+    Reserved,
+    OnCall,
+    WrapUp,
+    NotReady,
+}
+
+/// <summary>An agent's live state. <see cref="CallId"/> is set while reserved or on call.</summary>
+public sealed record AgentState(string AgentId, AgentStatus Status, string? Reason, DateTimeOffset Since, string? CallId, IReadOnlyList<AgentSkill> Skills);
+
+public enum CallStage
+{
+    Waiting,
+    Reserved,
+    Connected,
+}
+
+public sealed record CallPlacement(QueuedCall Call, CallStage Stage, string? AgentId);
+
+public sealed record SkillQueueFigures(string Skill, int Waiting, TimeSpan LongestWait, int ReadyAgents);
+
+public sealed record QueueSnapshot(IReadOnlyList<SkillQueueFigures> Skills, IReadOnlyDictionary<AgentStatus, int> AgentsByStatus, int Reserved, int Connected);
