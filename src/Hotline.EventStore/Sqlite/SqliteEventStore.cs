@@ -1,0 +1,388 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+
+namespace Hotline.EventStore.Sqlite;
+
+/// <summary>
+/// The embedded event store: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so an
+/// append returns only after its commit is in the fsynced WAL. Writers are serialized by an
+/// in-process gate and, across processes, by <c>BEGIN IMMEDIATE</c> with a busy timeout; since
+/// SQLite has a single writer, positions are handed out in commit order.
+/// </summary>
+public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposable
+{
+    private const string Columns = "position, stream_id, stream_revision, event_id, type, data, metadata";
+    private const int BusyTimeoutMs = 30_000;
+
+    private readonly string connectionString;
+    private readonly TimeProvider time;
+    private readonly TimeSpan pollInterval;
+    private readonly SemaphoreSlim writeGate = new(1, 1);
+    private readonly AppendSignal appended = new();
+    private SqliteConnection? writer;
+    private bool disposed;
+
+    /// <param name="connectionString">A Microsoft.Data.Sqlite connection string (<c>Data Source=…</c>) or just a file path. In-memory databases are not supported.</param>
+    /// <param name="time">Clock for the <c>created</c> column.</param>
+    /// <param name="pollInterval">How often a live subscription looks for events appended by other processes (default 100 ms); appends in this process wake it at once.</param>
+    public SqliteEventStore(string connectionString, TimeProvider? time = null, TimeSpan? pollInterval = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var builder = connectionString.Contains('=', StringComparison.Ordinal)
+            ? new SqliteConnectionStringBuilder(connectionString)
+            : new SqliteConnectionStringBuilder { DataSource = connectionString };
+        if (builder.DataSource is "" or ":memory:" || builder.Mode == SqliteOpenMode.Memory)
+        {
+            throw new ArgumentException("The SQLite event store needs a file; in-memory databases are not supported.", nameof(connectionString));
+        }
+
+        builder.Mode = SqliteOpenMode.ReadWriteCreate;
+        builder.Pooling = true;
+        builder.DefaultTimeout = BusyTimeoutMs / 1000;
+        this.connectionString = builder.ToString();
+        this.time = time ?? TimeProvider.System;
+        this.pollInterval = pollInterval ?? TimeSpan.FromMilliseconds(100);
+    }
+
+    public async Task<AppendResult> AppendAsync(string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default)
+    {
+        AppendRules.ValidateBatch(streamId, events);
+        await writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            var connection = writer ??= OpenWriter();
+            AppendResult result;
+            using (var tx = connection.BeginTransaction(deferred: false)) // BEGIN IMMEDIATE: takes the write lock now
+            {
+                result = Append(connection, tx, streamId, expected, events, out var wrote);
+                if (wrote)
+                {
+                    tx.Commit();
+                }
+            }
+
+            appended.Pulse();
+            return result;
+        }
+        catch (SqliteException)
+        {
+            // A failed statement can leave the cached writer in an odd state; start afresh next time.
+            writer?.Dispose();
+            writer = null;
+            throw;
+        }
+        finally
+        {
+            writeGate.Release();
+        }
+    }
+
+    private AppendResult Append(SqliteConnection connection, SqliteTransaction tx, string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, out bool wrote)
+    {
+        wrote = false;
+        long current;
+        using (var cmd = Command(connection, tx, "SELECT MAX(stream_revision) FROM events WHERE stream_id = $s"))
+        {
+            cmd.Parameters.AddWithValue("$s", streamId);
+            current = cmd.ExecuteScalar() is long l ? l : -1;
+        }
+
+        if (events.Count == 0)
+        {
+            AppendRules.CheckExpected(streamId, expected, current);
+            return new AppendResult(current, current < 0 ? 0 : PositionOf(connection, tx, streamId, current));
+        }
+
+        var existing = new List<StoredEventId>();
+        using (var cmd = Command(connection, tx, ""))
+        {
+            var names = new string[events.Count];
+            for (var i = 0; i < events.Count; i++)
+            {
+                names[i] = "$e" + i.ToString(CultureInfo.InvariantCulture);
+                cmd.Parameters.AddWithValue(names[i], events[i].EventId.ToString("D"));
+            }
+
+            cmd.CommandText = $"SELECT event_id, stream_id, stream_revision, position FROM events WHERE event_id IN ({string.Join(", ", names)})";
+            using var reader = cmd.ExecuteReader();
+            while (reader.Read())
+            {
+                existing.Add(new StoredEventId(Guid.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+            }
+        }
+
+        if (AppendRules.CheckIdempotent(streamId, expected, current, events, existing) is { } original)
+        {
+            return original;
+        }
+
+        AppendRules.CheckExpected(streamId, expected, current);
+
+        var created = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+        using var insert = Command(connection, tx,
+            "INSERT INTO events (stream_id, stream_revision, event_id, type, data, metadata, created) VALUES ($s, $r, $id, $type, $data, $meta, $created)");
+        insert.Parameters.AddWithValue("$s", streamId);
+        var pR = insert.Parameters.Add("$r", SqliteType.Integer);
+        var pId = insert.Parameters.Add("$id", SqliteType.Text);
+        var pType = insert.Parameters.Add("$type", SqliteType.Text);
+        var pData = insert.Parameters.Add("$data", SqliteType.Text);
+        var pMeta = insert.Parameters.Add("$meta", SqliteType.Text);
+        insert.Parameters.AddWithValue("$created", created);
+        insert.Prepare();
+        long revision = current;
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            revision = current + 1 + i;
+            pR.Value = revision;
+            pId.Value = e.EventId.ToString("D");
+            pType.Value = e.Type;
+            pData.Value = EventStoreJson.DataToText(e.Data);
+            pMeta.Value = EventStoreJson.SerializeMetadata(e.Metadata);
+            insert.ExecuteNonQuery();
+        }
+
+        long position;
+        using (var cmd = Command(connection, tx, "SELECT last_insert_rowid()"))
+        {
+            position = (long)cmd.ExecuteScalar()!;
+        }
+
+        wrote = true;
+        return new AppendResult(revision, position);
+    }
+
+    private static long PositionOf(SqliteConnection connection, SqliteTransaction tx, string streamId, long revision)
+    {
+        using var cmd = Command(connection, tx, "SELECT position FROM events WHERE stream_id = $s AND stream_revision = $r");
+        cmd.Parameters.AddWithValue("$s", streamId);
+        cmd.Parameters.AddWithValue("$r", revision);
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    public async IAsyncEnumerable<RecordedEvent> ReadStreamAsync(string streamId, long fromRevision = 0, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(streamId);
+        ArgumentOutOfRangeException.ThrowIfNegative(fromRevision);
+        var next = fromRevision;
+        while (true)
+        {
+            var page = await ReadPageAsync(
+                $"SELECT {Columns} FROM events WHERE stream_id = $s AND stream_revision >= $from ORDER BY stream_revision LIMIT $max",
+                p => { p.AddWithValue("$s", streamId); p.AddWithValue("$from", next); },
+                CatchUpSubscription.PageSize, cancellationToken);
+            foreach (var e in page)
+            {
+                yield return e;
+            }
+
+            if (page.Count < CatchUpSubscription.PageSize)
+            {
+                yield break;
+            }
+
+            next = page[^1].StreamRevision + 1;
+        }
+    }
+
+    public async IAsyncEnumerable<RecordedEvent> ReadAllAsync(long afterPosition, int maxCount, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterPosition);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
+        foreach (var e in await ReadAllPageAsync(afterPosition, maxCount, cancellationToken))
+        {
+            yield return e;
+        }
+    }
+
+    private Task<List<RecordedEvent>> ReadAllPageAsync(long afterPosition, int maxCount, CancellationToken cancellationToken) =>
+        ReadPageAsync(
+            $"SELECT {Columns} FROM events WHERE position > $after ORDER BY position LIMIT $max",
+            p => p.AddWithValue("$after", afterPosition),
+            maxCount, cancellationToken);
+
+    public async Task<long> GetHeadPositionAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, "SELECT COALESCE(MAX(position), 0) FROM events");
+        return (long)(await cmd.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public IAsyncEnumerable<RecordedEvent> SubscribeToAllAsync(long afterPosition, CancellationToken cancellationToken = default) =>
+        CatchUpSubscription.RunAsync(afterPosition, ReadAllPageAsync, appended, pollInterval, cancellationToken);
+
+    public async Task<bool> PingAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var cmd = Command(connection, null, "SELECT 1 FROM events LIMIT 1");
+            await cmd.ExecuteScalarAsync(cancellationToken);
+            return true;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<List<RecordedEvent>> ReadPageAsync(string sql, Action<SqliteParameterCollection> bind, int maxCount, CancellationToken cancellationToken)
+    {
+        var page = new List<RecordedEvent>();
+        if (maxCount == 0)
+        {
+            return page;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, sql);
+        bind(cmd.Parameters);
+        cmd.Parameters.AddWithValue("$max", maxCount);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            page.Add(new RecordedEvent(
+                StreamId: reader.GetString(1),
+                StreamRevision: reader.GetInt64(2),
+                Position: reader.GetInt64(0),
+                EventId: Guid.Parse(reader.GetString(3)),
+                Type: reader.GetString(4),
+                Data: EventStoreJson.TextToData(reader.GetString(5)),
+                Metadata: EventStoreJson.DeserializeMetadata(reader.GetString(6))));
+        }
+
+        return page;
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        EnsureSchema();
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            Configure(connection);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private volatile bool schemaReady;
+    private readonly Lock schemaLock = new();
+
+    private void EnsureSchema()
+    {
+        if (schemaReady)
+        {
+            return;
+        }
+
+        lock (schemaLock)
+        {
+            if (schemaReady)
+            {
+                return;
+            }
+
+            using var connection = new SqliteConnection(connectionString);
+            connection.Open();
+            Configure(connection);
+            using (var wal = Command(connection, null, "PRAGMA journal_mode=WAL"))
+            {
+                var mode = wal.ExecuteScalar() as string;
+                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new InvalidOperationException($"Could not switch the SQLite event store to WAL mode (got '{mode}').");
+                }
+            }
+
+            using (var tx = connection.BeginTransaction(deferred: false))
+            {
+                using var cmd = Command(connection, tx, """
+                    CREATE TABLE IF NOT EXISTS events (
+                        position        INTEGER PRIMARY KEY AUTOINCREMENT,
+                        stream_id       TEXT    NOT NULL,
+                        stream_revision INTEGER NOT NULL,
+                        event_id        TEXT    NOT NULL UNIQUE,
+                        type            TEXT    NOT NULL,
+                        data            TEXT    NOT NULL CHECK (json_valid(data)),
+                        metadata        TEXT    NOT NULL CHECK (json_valid(metadata)),
+                        created         TEXT    NOT NULL,
+                        UNIQUE (stream_id, stream_revision)
+                    );
+                    """);
+                cmd.ExecuteNonQuery();
+                tx.Commit();
+            }
+
+            schemaReady = true;
+        }
+    }
+
+    private SqliteConnection OpenWriter()
+    {
+        EnsureSchema();
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        Configure(connection);
+        return connection;
+    }
+
+    private static void Configure(SqliteConnection connection)
+    {
+        using var cmd = Command(connection, null,
+            $"PRAGMA busy_timeout = {BusyTimeoutMs.ToString(CultureInfo.InvariantCulture)}; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+        cmd.ExecuteNonQuery();
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql)
+    {
+        var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        cmd.CommandTimeout = BusyTimeoutMs / 1000;
+        return cmd;
+    }
+
+    public void Dispose()
+    {
+        writeGate.Wait();
+        try
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            if (writer is not null)
+            {
+                SqliteConnection.ClearPool(writer);
+                writer.Dispose();
+                writer = null;
+            }
+            else
+            {
+                using var connection = new SqliteConnection(connectionString);
+                SqliteConnection.ClearPool(connection);
+            }
+        }
+        finally
+        {
+            writeGate.Release();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
