@@ -1,0 +1,51 @@
+namespace Hotline.Calls;
+
+/// <summary>Rules shared by every <see cref="ICallQueue"/> implementation, so that they order and validate identically.</summary>
+public static class CallQueueRules
+{
+    /// <summary>Lowest accepted <see cref="QueuedCall.Priority"/>.</summary>
+    public const int MinPriority = -500;
+
+    /// <summary>Highest accepted <see cref="QueuedCall.Priority"/> (elderly and repeat callers use small positive values).</summary>
+    public const int MaxPriority = 500;
+
+    /// <summary>Not-ready reason given to an agent who declined an offer.</summary>
+    public const string RejectedReason = "拒接";
+
+    /// <summary>Not-ready reason given to an agent whose offer expired unanswered.</summary>
+    public const string NoAnswerReason = "未接听";
+
+    /// <summary>How long a gone call's id is remembered, so that a retried enqueue of an ended call does not queue it again.</summary>
+    public static readonly TimeSpan DefaultTombstoneTtl = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// The waiting order, as one number: lower goes first. Priority descending, then enqueue time ascending (Unix ms).
+    /// Exact in a double (|score| &lt; 2^53) for priorities in [<see cref="MinPriority"/>, <see cref="MaxPriority"/>] and
+    /// times before the year 2248; ties (same priority, same millisecond) go by call id, ordinal.
+    /// </summary>
+    public static long WaitingScore(int priority, DateTimeOffset enqueuedAt) =>
+        (-(long)priority << 43) + enqueuedAt.ToUnixTimeMilliseconds();
+
+    internal static void Validate(QueuedCall call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        ArgumentException.ThrowIfNullOrEmpty(call.CallId);
+        ArgumentException.ThrowIfNullOrEmpty(call.Skill);
+        ArgumentOutOfRangeException.ThrowIfLessThan(call.Priority, MinPriority);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(call.Priority, MaxPriority);
+        if (call.EnqueuedAt.ToUnixTimeMilliseconds() is < 0 or >= 1L << 43)
+        {
+            throw new ArgumentOutOfRangeException(nameof(call), call.EnqueuedAt, "EnqueuedAt must lie between 1970 and 2248.");
+        }
+    }
+
+    internal static void ValidateSkills(IReadOnlyList<AgentSkill> skills)
+    {
+        ArgumentNullException.ThrowIfNull(skills);
+        foreach (var s in skills)
+        {
+            ArgumentNullException.ThrowIfNull(s);
+            ArgumentException.ThrowIfNullOrEmpty(s.Skill);
+        }
+    }
+}

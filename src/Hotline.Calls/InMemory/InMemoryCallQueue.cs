@@ -1,0 +1,531 @@
+namespace Hotline.Calls.InMemory;
+
+/// <summary>
+/// In-process <see cref="ICallQueue"/> for a single node (embedded default, tests). One lock guards all state, so every
+/// operation is atomic exactly like the Redis scripts. Times are the ones passed in; nothing reads a clock.
+/// </summary>
+public sealed class InMemoryCallQueue : ICallQueue
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, CallEntry> _calls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _tombstones = new(StringComparer.Ordinal);
+    private readonly Queue<(string CallId, DateTimeOffset GoneAt)> _tombstoneOrder = new();
+    private readonly Dictionary<string, AgentEntry> _agents = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _skills = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedSet<CallEntry>> _waiting = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedSet<(DateTimeOffset IdleSince, string AgentId)>> _ready = new(StringComparer.Ordinal);
+    private readonly SortedSet<(DateTimeOffset ExpiresAt, string CallId)> _reservations = new(ReservationOrder.Instance);
+    private int _connected;
+
+    /// <summary>How long an ended or abandoned call id is remembered (enqueue idempotency).</summary>
+    public TimeSpan TombstoneTtl { get; init; } = CallQueueRules.DefaultTombstoneTtl;
+
+    public Task<bool> EnqueueAsync(QueuedCall call, CancellationToken cancellationToken = default)
+    {
+        CallQueueRules.Validate(call);
+        lock (_gate)
+        {
+            if (_calls.ContainsKey(call.CallId) || _tombstones.ContainsKey(call.CallId))
+            {
+                return Task.FromResult(false);
+            }
+
+            var entry = new CallEntry(call);
+            _calls.Add(call.CallId, entry);
+            _skills.Add(call.Skill);
+            WaitingSet(call.Skill).Add(entry);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> SetReadyAsync(string agentId, IReadOnlyList<AgentSkill> skills, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        CallQueueRules.ValidateSkills(skills);
+        lock (_gate)
+        {
+            _agents.TryGetValue(agentId, out var agent);
+            if (agent is { Status: AgentStatus.Reserved or AgentStatus.OnCall })
+            {
+                return Task.FromResult(false);
+            }
+
+            var idleSince = now;
+            if (agent is null)
+            {
+                agent = new AgentEntry(agentId);
+                _agents.Add(agentId, agent);
+            }
+            else
+            {
+                if (agent.Status == AgentStatus.Ready)
+                {
+                    idleSince = agent.IdleSince; // already ready: a skill change keeps the place in line
+                }
+
+                RemoveFromReadySets(agent);
+            }
+
+            // Last level wins for a skill listed twice, as with HSET in the Redis script.
+            var bySkill = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var s in skills)
+            {
+                bySkill[s.Skill] = s.Level;
+            }
+
+            agent.Skills = [.. bySkill.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new AgentSkill(p.Key, p.Value))];
+            foreach (var s in agent.Skills)
+            {
+                _skills.Add(s.Skill);
+            }
+
+            MakeReady(agent, idleSince);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> SetNotReadyAsync(string agentId, string reason, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        lock (_gate)
+        {
+            if (!_agents.TryGetValue(agentId, out var agent) || agent.Status is AgentStatus.Reserved or AgentStatus.OnCall)
+            {
+                return Task.FromResult(false);
+            }
+
+            RemoveFromReadySets(agent);
+            agent.Set(AgentStatus.NotReady, reason, now, callId: null);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task LogOutAsync(string agentId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        lock (_gate)
+        {
+            if (!_agents.TryGetValue(agentId, out var agent))
+            {
+                return Task.CompletedTask;
+            }
+
+            if (agent is { Status: AgentStatus.Reserved, CallId: { } reserved })
+            {
+                Requeue(_calls[reserved]);
+            }
+
+            // A connected call stays connected (the caller is still talking); EndCall later leaves the agent logged out.
+            RemoveFromReadySets(agent);
+            agent.Set(AgentStatus.LoggedOut, reason: null, now, callId: null);
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task<IReadOnlyList<Offer>> DispatchAsync(DateTimeOffset now, TimeSpan reservationTimeout, int max, CancellationToken cancellationToken = default)
+    {
+        var offers = new List<Offer>();
+        lock (_gate)
+        {
+            var expiresAt = now + reservationTimeout;
+            while (offers.Count < max)
+            {
+                // The best head call over all skills that have a ready agent.
+                CallEntry? best = null;
+                foreach (var skill in _skills)
+                {
+                    if (_waiting.TryGetValue(skill, out var waiting) && waiting.Count > 0
+                        && _ready.TryGetValue(skill, out var ready) && ready.Count > 0
+                        && (best is null || WaitingOrder.Instance.Compare(waiting.Min!, best) < 0))
+                    {
+                        best = waiting.Min;
+                    }
+                }
+
+                if (best is null)
+                {
+                    break;
+                }
+
+                var skillName = best.Call.Skill;
+                var agent = _agents[_ready[skillName].Min.AgentId];
+                _waiting[skillName].Remove(best);
+                RemoveFromReadySets(agent);
+                best.Stage = CallStage.Reserved;
+                best.AgentId = agent.AgentId;
+                best.OfferedAt = now;
+                best.ExpiresAt = expiresAt;
+                _reservations.Add((expiresAt, best.Call.CallId));
+                agent.Set(AgentStatus.Reserved, reason: null, now, best.Call.CallId);
+                offers.Add(new Offer(best.Call.CallId, agent.AgentId, skillName, now, expiresAt, best.Call));
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<Offer>>(offers);
+    }
+
+    public Task<bool> AcceptAsync(string agentId, string callId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (!TryGetReservation(agentId, callId, out var call))
+            {
+                return Task.FromResult(false);
+            }
+
+            _reservations.Remove((call.ExpiresAt, callId));
+            call.Stage = CallStage.Connected;
+            _connected++;
+            _agents[agentId].Set(AgentStatus.OnCall, reason: null, now, callId);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> RejectAsync(string agentId, string callId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (!TryGetReservation(agentId, callId, out var call))
+            {
+                return Task.FromResult(false);
+            }
+
+            Requeue(call);
+            _agents[agentId].Set(AgentStatus.NotReady, CallQueueRules.RejectedReason, now, callId: null);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<IReadOnlyList<Offer>> ExpireReservationsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var expired = new List<Offer>();
+        lock (_gate)
+        {
+            while (_reservations.Count > 0 && _reservations.Min.ExpiresAt <= now)
+            {
+                var call = _calls[_reservations.Min.CallId];
+                var agentId = call.AgentId!;
+                expired.Add(new Offer(call.Call.CallId, agentId, call.Call.Skill, call.OfferedAt, call.ExpiresAt, call.Call));
+                Requeue(call);
+                _agents[agentId].Set(AgentStatus.NotReady, CallQueueRules.NoAnswerReason, now, callId: null);
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<Offer>>(expired);
+    }
+
+    public Task<bool> AbandonAsync(string callId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (!_calls.TryGetValue(callId, out var call))
+            {
+                return Task.FromResult(false);
+            }
+
+            switch (call.Stage)
+            {
+                case CallStage.Waiting:
+                    _waiting[call.Call.Skill].Remove(call);
+                    break;
+                case CallStage.Reserved:
+                    _reservations.Remove((call.ExpiresAt, callId));
+                    var agent = _agents[call.AgentId!];
+                    MakeReady(agent, agent.IdleSince); // back in line at its old place
+                    break;
+                default:
+                    return Task.FromResult(false);
+            }
+
+            Bury(callId, now);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> EndCallAsync(string callId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (!_calls.TryGetValue(callId, out var call) || call.Stage != CallStage.Connected)
+            {
+                return Task.FromResult(false);
+            }
+
+            _connected--;
+            if (_agents.TryGetValue(call.AgentId!, out var agent) && agent.Status == AgentStatus.OnCall && agent.CallId == callId)
+            {
+                agent.Set(AgentStatus.WrapUp, reason: null, now, callId: null);
+            }
+
+            Bury(callId, now);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<AgentState?> GetAgentAsync(string agentId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_agents.TryGetValue(agentId, out var a)
+                ? new AgentState(a.AgentId, a.Status, a.Reason, a.Since, a.CallId, a.Skills)
+                : null);
+        }
+    }
+
+    public Task<CallPlacement?> GetCallAsync(string callId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_calls.TryGetValue(callId, out var c)
+                ? new CallPlacement(c.Call, c.Stage, c.Stage == CallStage.Waiting ? null : c.AgentId)
+                : null);
+        }
+    }
+
+    public Task<QueueSnapshot> GetSnapshotAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            var skills = new List<SkillQueueFigures>(_skills.Count);
+            foreach (var skill in _skills)
+            {
+                var waiting = _waiting.TryGetValue(skill, out var w) ? w : null;
+                var longest = TimeSpan.Zero;
+                if (waiting is { Count: > 0 })
+                {
+                    var oldest = waiting.Min(c => c.Call.EnqueuedAt);
+                    longest = now > oldest ? now - oldest : TimeSpan.Zero;
+                }
+
+                skills.Add(new SkillQueueFigures(skill, waiting?.Count ?? 0, longest, _ready.TryGetValue(skill, out var r) ? r.Count : 0));
+            }
+
+            var byStatus = Enum.GetValues<AgentStatus>().ToDictionary(s => s, _ => 0);
+            foreach (var agent in _agents.Values)
+            {
+                byStatus[agent.Status]++;
+            }
+
+            return Task.FromResult(new QueueSnapshot(skills, byStatus, _reservations.Count, _connected));
+        }
+    }
+
+    /// <summary>Checks the queue's invariants (diagnostics and tests); returns the violations found, none when healthy.</summary>
+    public IReadOnlyList<string> VerifyInvariants()
+    {
+        var problems = new List<string>();
+        lock (_gate)
+        {
+            var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (skill, set) in _waiting)
+            {
+                foreach (var c in set)
+                {
+                    if (c.Stage != CallStage.Waiting || c.Call.Skill != skill || !seen.TryAdd(c.Call.CallId, "waiting"))
+                    {
+                        problems.Add($"call {c.Call.CallId} misplaced in waiting:{skill}");
+                    }
+                }
+            }
+
+            foreach (var (_, callId) in _reservations)
+            {
+                if (!seen.TryAdd(callId, "reserved") || _calls[callId].Stage != CallStage.Reserved)
+                {
+                    problems.Add($"call {callId} misplaced in reservations");
+                }
+            }
+
+            foreach (var call in _calls.Values)
+            {
+                if (call.Stage != CallStage.Connected && !seen.ContainsKey(call.Call.CallId))
+                {
+                    problems.Add($"call {call.Call.CallId} ({call.Stage}) is nowhere");
+                }
+            }
+
+            var holders = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var a in _agents.Values)
+            {
+                if (a.Status is AgentStatus.Reserved or AgentStatus.OnCall)
+                {
+                    var expected = a.Status == AgentStatus.Reserved ? CallStage.Reserved : CallStage.Connected;
+                    if (a.CallId is null || !_calls.TryGetValue(a.CallId, out var c) || c.Stage != expected || c.AgentId != a.AgentId)
+                    {
+                        problems.Add($"agent {a.AgentId} ({a.Status}) holds {a.CallId} which is not its");
+                    }
+                    else if (!holders.TryAdd(a.CallId, a.AgentId))
+                    {
+                        problems.Add($"call {a.CallId} held by {holders[a.CallId]} and {a.AgentId}");
+                    }
+                }
+
+                foreach (var s in a.Skills)
+                {
+                    var inSet = _ready.TryGetValue(s.Skill, out var r) && r.Contains((a.IdleSince, a.AgentId));
+                    if (inSet != (a.Status == AgentStatus.Ready))
+                    {
+                        problems.Add($"agent {a.AgentId} ({a.Status}) ready-set membership for {s.Skill} is {inSet}");
+                    }
+                }
+            }
+
+            if (_reservations.Count + _connected + _waiting.Values.Sum(w => w.Count) != _calls.Count)
+            {
+                problems.Add("call counts do not reconcile");
+            }
+        }
+
+        return problems;
+    }
+
+    private bool TryGetReservation(string agentId, string callId, out CallEntry call) =>
+        _calls.TryGetValue(callId, out call!) && call.Stage == CallStage.Reserved && call.AgentId == agentId;
+
+    private void Requeue(CallEntry call)
+    {
+        _reservations.Remove((call.ExpiresAt, call.Call.CallId));
+        call.Stage = CallStage.Waiting;
+        call.AgentId = null;
+        WaitingSet(call.Call.Skill).Add(call); // same priority and enqueue time: same place
+    }
+
+    private void Bury(string callId, DateTimeOffset now)
+    {
+        _calls.Remove(callId);
+        _tombstones[callId] = now;
+        _tombstoneOrder.Enqueue((callId, now));
+        while (_tombstoneOrder.TryPeek(out var oldest) && now - oldest.GoneAt > TombstoneTtl)
+        {
+            _tombstoneOrder.Dequeue();
+            if (_tombstones.TryGetValue(oldest.CallId, out var goneAt) && goneAt == oldest.GoneAt)
+            {
+                _tombstones.Remove(oldest.CallId);
+            }
+        }
+    }
+
+    private void MakeReady(AgentEntry agent, DateTimeOffset idleSince)
+    {
+        agent.IdleSince = idleSince;
+        agent.Set(AgentStatus.Ready, reason: null, idleSince, callId: null);
+        foreach (var s in agent.Skills)
+        {
+            ReadySet(s.Skill).Add((idleSince, agent.AgentId));
+        }
+    }
+
+    private void RemoveFromReadySets(AgentEntry agent)
+    {
+        if (agent.Status != AgentStatus.Ready)
+        {
+            return;
+        }
+
+        foreach (var s in agent.Skills)
+        {
+            _ready[s.Skill].Remove((agent.IdleSince, agent.AgentId));
+        }
+    }
+
+    private SortedSet<CallEntry> WaitingSet(string skill)
+    {
+        if (!_waiting.TryGetValue(skill, out var set))
+        {
+            _waiting.Add(skill, set = new SortedSet<CallEntry>(WaitingOrder.Instance));
+        }
+
+        return set;
+    }
+
+    private SortedSet<(DateTimeOffset IdleSince, string AgentId)> ReadySet(string skill)
+    {
+        if (!_ready.TryGetValue(skill, out var set))
+        {
+            _ready.Add(skill, set = new SortedSet<(DateTimeOffset, string)>(ReadyOrder.Instance));
+        }
+
+        return set;
+    }
+
+    private sealed class CallEntry(QueuedCall call)
+    {
+        public QueuedCall Call { get; } = call;
+
+        public long Score { get; } = CallQueueRules.WaitingScore(call.Priority, call.EnqueuedAt);
+
+        public CallStage Stage { get; set; } = CallStage.Waiting;
+
+        public string? AgentId { get; set; }
+
+        public DateTimeOffset OfferedAt { get; set; }
+
+        public DateTimeOffset ExpiresAt { get; set; }
+    }
+
+    private sealed class AgentEntry(string agentId)
+    {
+        public string AgentId { get; } = agentId;
+
+        public AgentStatus Status { get; private set; } = AgentStatus.LoggedOut;
+
+        public string? Reason { get; private set; }
+
+        public DateTimeOffset Since { get; private set; }
+
+        public DateTimeOffset IdleSince { get; set; }
+
+        public string? CallId { get; private set; }
+
+        public IReadOnlyList<AgentSkill> Skills { get; set; } = [];
+
+        public void Set(AgentStatus status, string? reason, DateTimeOffset since, string? callId)
+        {
+            Status = status;
+            Reason = reason;
+            Since = since;
+            CallId = callId;
+        }
+    }
+
+    /// <summary>Same order as the Redis ZSET: score (priority desc, enqueue ms asc), then call id ordinal.</summary>
+    private sealed class WaitingOrder : IComparer<CallEntry>
+    {
+        public static readonly WaitingOrder Instance = new();
+
+        public int Compare(CallEntry? x, CallEntry? y)
+        {
+            var byScore = x!.Score.CompareTo(y!.Score);
+            return byScore != 0 ? byScore : string.CompareOrdinal(x.Call.CallId, y.Call.CallId);
+        }
+    }
+
+    /// <summary>Longest idle first (Unix ms, as in Redis), then agent id ordinal.</summary>
+    private sealed class ReadyOrder : IComparer<(DateTimeOffset IdleSince, string AgentId)>
+    {
+        public static readonly ReadyOrder Instance = new();
+
+        public int Compare((DateTimeOffset IdleSince, string AgentId) x, (DateTimeOffset IdleSince, string AgentId) y)
+        {
+            var byIdle = x.IdleSince.ToUnixTimeMilliseconds().CompareTo(y.IdleSince.ToUnixTimeMilliseconds());
+            if (byIdle != 0)
+            {
+                return byIdle;
+            }
+
+            var byId = string.CompareOrdinal(x.AgentId, y.AgentId);
+            return byId != 0 ? byId : x.IdleSince.UtcTicks.CompareTo(y.IdleSince.UtcTicks);
+        }
+    }
+
+    private sealed class ReservationOrder : IComparer<(DateTimeOffset ExpiresAt, string CallId)>
+    {
+        public static readonly ReservationOrder Instance = new();
+
+        public int Compare((DateTimeOffset ExpiresAt, string CallId) x, (DateTimeOffset ExpiresAt, string CallId) y)
+        {
+            var byTime = x.ExpiresAt.UtcTicks.CompareTo(y.ExpiresAt.UtcTicks);
+            return byTime != 0 ? byTime : string.CompareOrdinal(x.CallId, y.CallId);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+-- ARGV: root, agentId, nowMs, then skill, level pairs
+-- Returns 0 while the agent is Reserved or OnCall; else 1: Ready with these skills, idle since now
+-- (an agent already Ready keeps its idle time).
+local id, now = ARGV[2], ARGV[3]
+local status = redis.call('HGET', kAgent(id), 'status')
+if status == 'Reserved' or status == 'OnCall' then
+  return 0
+end
+local idle = now
+if status == 'Ready' then
+  idle = redis.call('HGET', kAgent(id), 'idle')
+  leaveReadySets(id)
+end
+redis.call('DEL', kAgentSkills(id))
+for i = 4, #ARGV, 2 do
+  redis.call('HSET', kAgentSkills(id), ARGV[i], ARGV[i + 1])
+  redis.call('SADD', kSkills, ARGV[i])
+end
+redis.call('SADD', kAgents, id)
+becomeReady(id, idle)
+return 1

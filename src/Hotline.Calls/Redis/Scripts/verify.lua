@@ -1,0 +1,61 @@
+-- ARGV: root
+-- Diagnostics (O(all keys of the queue), uses KEYS): returns the violated invariants, an empty list when healthy.
+local problems = {}
+local function bad(msg) problems[#problems + 1] = msg end
+local place = {}
+local function put(id, where)
+  if place[id] then bad('call ' .. id .. ' both ' .. place[id] .. ' and ' .. where) end
+  place[id] = where
+end
+for _, s in ipairs(redis.call('SMEMBERS', kSkills)) do
+  local ids = redis.call('ZRANGE', kWaiting(s), 0, -1)
+  if #ids ~= redis.call('ZCARD', kWaitingSince(s)) then bad('waiting and waitsince differ for ' .. s) end
+  for _, id in ipairs(ids) do
+    put(id, 'waiting:' .. s)
+    local f = redis.call('HMGET', kCall(id), 'stage', 'skill')
+    if f[1] ~= 'Waiting' or f[2] ~= s then bad('call ' .. id .. ' in waiting:' .. s .. ' has stage ' .. tostring(f[1])) end
+    if not redis.call('ZSCORE', kWaitingSince(s), id) then bad('call ' .. id .. ' missing from waitsince:' .. s) end
+  end
+  for _, a in ipairs(redis.call('ZRANGE', kReady(s), 0, -1)) do
+    if redis.call('HGET', kAgent(a), 'status') ~= 'Ready' then bad('agent ' .. a .. ' in ready:' .. s .. ' but not Ready') end
+    if redis.call('HEXISTS', kAgentSkills(a), s) == 0 then bad('agent ' .. a .. ' in ready:' .. s .. ' without the skill') end
+  end
+end
+for _, id in ipairs(redis.call('ZRANGE', kReservations, 0, -1)) do
+  put(id, 'reserved')
+  local f = redis.call('HMGET', kCall(id), 'stage', 'agent')
+  if f[1] ~= 'Reserved' then bad('call ' .. id .. ' in reservations has stage ' .. tostring(f[1])) end
+  local a = redis.call('HMGET', kAgent(f[2] or ''), 'status', 'call')
+  if a[1] ~= 'Reserved' or a[2] ~= id then bad('reserved call ' .. id .. ' not held by its agent') end
+end
+for _, id in ipairs(redis.call('SMEMBERS', kConnected)) do
+  put(id, 'connected')
+  if redis.call('HGET', kCall(id), 'stage') ~= 'Connected' then bad('call ' .. id .. ' in connected is not Connected') end
+end
+for _, key in ipairs(redis.call('KEYS', kCall('*'))) do
+  local id = redis.call('HGET', key, 'id')
+  if not place[id] then bad('call ' .. tostring(id) .. ' is nowhere') end
+  if redis.call('EXISTS', kGone(id)) == 1 then bad('call ' .. id .. ' is live and tombstoned') end
+end
+local holders = {}
+for _, a in ipairs(redis.call('SMEMBERS', kAgents)) do
+  local f = redis.call('HMGET', kAgent(a), 'status', 'call', 'idle')
+  if f[1] == 'Reserved' or f[1] == 'OnCall' then
+    if holders[f[2]] then bad('call ' .. f[2] .. ' held by ' .. holders[f[2]] .. ' and ' .. a) end
+    holders[f[2]] = a
+    local c = redis.call('HMGET', kCall(f[2]), 'stage', 'agent')
+    local expected = f[1] == 'Reserved' and 'Reserved' or 'Connected'
+    if c[1] ~= expected or c[2] ~= a then bad('agent ' .. a .. ' (' .. f[1] .. ') holds ' .. f[2] .. ' which is not its') end
+  elseif f[2] ~= '' then
+    bad('agent ' .. a .. ' (' .. f[1] .. ') still names call ' .. f[2])
+  end
+  for _, s in ipairs(redis.call('HKEYS', kAgentSkills(a))) do
+    local score = redis.call('ZSCORE', kReady(s), a)
+    if f[1] == 'Ready' then
+      if not score or tonumber(score) ~= tonumber(f[3]) then bad('ready agent ' .. a .. ' not in line for ' .. s) end
+    elseif score then
+      bad('agent ' .. a .. ' (' .. f[1] .. ') in ready:' .. s)
+    end
+  end
+end
+return problems
