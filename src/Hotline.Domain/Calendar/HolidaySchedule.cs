@@ -69,7 +69,7 @@ public sealed class HolidaySchedule
     private HolidaySchedule(ImmutableSortedDictionary<int, YearSchedule> years)
     {
         _years = years;
-        Years = [.. years.Keys];
+        Years = years.Keys.ToImmutableArray();
     }
 
     public static HolidaySchedule Empty { get; } = new(ImmutableSortedDictionary<int, YearSchedule>.Empty);
@@ -104,7 +104,7 @@ public sealed class HolidaySchedule
             ]));
 
     /// <summary>Loaded years, ascending.</summary>
-    public ImmutableArray<int> Years { get; }
+    public IReadOnlyList<int> Years { get; }
 
     public bool HasYear(int year) => _years.ContainsKey(year);
 
