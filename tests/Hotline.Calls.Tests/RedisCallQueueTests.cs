@@ -1,0 +1,89 @@
+using Hotline.Calls.Redis;
+using Hotline.Testing;
+using StackExchange.Redis;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Hotline.Calls.Tests;
+
+/// <summary>The conformance suite against a real redis-server (one per class, a unique key prefix per test).</summary>
+public sealed class RedisCallQueueTests(RedisFixture redis, ITestOutputHelper output) : CallQueueConformance, IClassFixture<RedisFixture>
+{
+    private readonly string _prefix = "t" + Guid.NewGuid().ToString("N")[..12];
+    private readonly List<ConnectionMultiplexer> _connections = [];
+    private RedisCallQueue? _queue;
+
+    protected override async Task<ICallQueue> CreateQueueAsync() => _queue = new RedisCallQueue(await ConnectAsync(), _prefix);
+
+    protected override Task<IReadOnlyList<string>> VerifyInvariantsAsync() => _queue!.VerifyInvariantsAsync();
+
+    public override async Task DisposeAsync()
+    {
+        foreach (var c in _connections)
+        {
+            await c.CloseAsync();
+            c.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Keys_share_one_hash_tag_and_the_prefix()
+    {
+        var keys = _queue!.Keys;
+        Assert.Equal("{" + _prefix + "}:", keys.Root);
+        Assert.Equal("{hotline}:call:c1", (string?)new RedisKeys().Call("c1"));
+        Assert.Equal("{q}:ready:普通话", (string?)new RedisKeys("{q}").Ready("普通话"));
+
+        await Queue.EnqueueAsync(Call("c1", 1));
+        await ReadyAsync("a1", 0);
+        var db = (await ConnectAsync()).GetDatabase();
+        Assert.True(await db.KeyExistsAsync(keys.Call("c1")));
+        Assert.True(await db.KeyExistsAsync(keys.Waiting(Mandarin)));
+        Assert.True(await db.KeyExistsAsync(keys.Ready(Mandarin)));
+        Assert.True(await db.KeyExistsAsync(keys.Agent("a1")));
+        Assert.True(await db.SetContainsAsync(keys.Skills, Mandarin));
+    }
+
+    [Fact]
+    public async Task A_gone_call_leaves_a_tombstone_with_a_ttl()
+    {
+        await Queue.EnqueueAsync(Call("c1", 1));
+        await Queue.AbandonAsync("c1", At(2));
+
+        var ttl = await (await ConnectAsync()).GetDatabase().KeyTimeToLiveAsync(_queue!.Keys.Tombstone("c1"));
+        Assert.InRange(ttl!.Value, TimeSpan.FromHours(23), TimeSpan.FromHours(24));
+        Assert.False(await (await ConnectAsync()).GetDatabase().KeyExistsAsync(_queue.Keys.Call("c1")));
+    }
+
+    [Fact]
+    public async Task Scripts_are_loaded_again_after_the_script_cache_is_flushed()
+    {
+        await Queue.EnqueueAsync(Call("c1", 1));
+        var admin = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString + ",allowAdmin=true");
+        _connections.Add(admin);
+        await admin.GetServer(admin.GetEndPoints()[0]).ScriptFlushAsync();
+
+        Assert.True(await Queue.EnqueueAsync(Call("c2", 2)));
+        await ReadyAsync("a1", 0);
+        Assert.Equal("c1", Assert.Single(await Queue.DispatchAsync(At(3), Ring, 1)).CallId);
+    }
+
+    [Fact]
+    public async Task Two_nodes_hammering_one_queue_never_lose_or_double_a_call()
+    {
+        var node1 = new RedisCallQueue(await ConnectAsync(), _prefix);
+        var node2 = new RedisCallQueue(await ConnectAsync(), _prefix);
+        using var hammer = new QueueHammer([node1, node2], () => node1.VerifyInvariantsAsync()) { Calls = 2000, Agents = 50, WorkersPerNode = 4 };
+
+        await hammer.RunAsync();
+
+        output.WriteLine(hammer.Summary);
+    }
+
+    private async Task<ConnectionMultiplexer> ConnectAsync()
+    {
+        var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        _connections.Add(connection);
+        return connection;
+    }
+}
