@@ -7,8 +7,6 @@ public sealed record TermDocument(string Id, string Text, string Category);
 
 public sealed record HotTermOptions
 {
-    public static HotTermOptions Default { get; } = new();
-
     /// <summary>Shortest n-gram considered.</summary>
     public int MinLength { get; init; } = 2;
 
@@ -49,8 +47,12 @@ public sealed record HotTermOptions
         "希望", "要求", "相关部门", "有关部门", "部门", "尽快", "处理", "解决", "问题", "情况", "表示", "目前", "现在", "已经",
         "没有", "一直", "进行", "工作人员", "附近", "多次", "联系", "电话", "联系电话", "请求", "核实", "协调", "帮助", "关于",
         "如何", "什么", "怎么", "是否", "办理", "我们", "自己", "影响", "严重", "今天", "昨天", "最近", "近期", "期间", "上述",
-        "居民", "小区居民", "该小区", "工单", "回复", "答复", "市民表示", "来电人", "该处", "此事",
+        "居民", "小区居民", "该小区", "工单", "回复", "答复", "市民表示", "来电人", "该处", "此事", "小区", "街道",
+        "社区", "回电号码", "联系方式", "核实处理", "市民来电称", "来电称", "平台", "通过平台",
     };
+
+    // Declared after DefaultStopPhrases: static initialisers run in textual order.
+    public static HotTermOptions Default { get; } = new();
 }
 
 /// <summary>A discovered hot term with the statistics that admitted it.</summary>
@@ -74,8 +76,41 @@ public static class HotTerms
 {
     private const char Boundary = '\0';
 
+    /// <summary>
+    /// Mines ticket summaries. Place names are not topics (they have 区域分布 and the cluster alerts), so the
+    /// ticket's district, town and place key are cut out of its text first.
+    /// </summary>
     public static IReadOnlyList<HotTerm> Find(IEnumerable<TicketFact> tickets, HotTermOptions? options = null) =>
-        Find(tickets.Select(t => new TermDocument(t.Number, t.Summary, t.Category1)), options);
+        Find(tickets.Select(t => new TermDocument(t.Number, WithoutPlace(t), t.Category1)), options);
+
+    /// <summary>The summary with the ticket's own place names replaced by a boundary.</summary>
+    public static string WithoutPlace(TicketFact t)
+    {
+        var text = t.Summary;
+        var local = t.PlaceKey;
+        if (local is not null)
+        {
+            if (local.StartsWith(t.District, StringComparison.Ordinal))
+            {
+                local = local[t.District.Length..];
+            }
+
+            if (t.Town.Length > 0 && local.StartsWith(t.Town, StringComparison.Ordinal))
+            {
+                local = local[t.Town.Length..];
+            }
+        }
+
+        foreach (var name in (ReadOnlySpan<string?>)[t.PlaceKey, local, t.Town, t.District])
+        {
+            if (!string.IsNullOrEmpty(name) && name.Length >= 2)
+            {
+                text = text.Replace(name, " ", StringComparison.Ordinal);
+            }
+        }
+
+        return text;
+    }
 
     public static IReadOnlyList<HotTerm> Find(IEnumerable<TermDocument> documents, HotTermOptions? options = null)
     {
@@ -137,7 +172,7 @@ public static class HotTerms
         foreach (var (gram, s) in stats)
         {
             if (gram.Length < options.MinLength || s.Documents < minCount || s.Documents > maxDocs
-                || options.StopPhrases.Contains(gram)
+                || ContainsStopPhrase(gram, options.StopPhrases)
                 || options.StopEdgeChars.Contains(gram[0], StringComparison.Ordinal)
                 || options.StopEdgeChars.Contains(gram[^1], StringComparison.Ordinal))
             {
@@ -250,6 +285,23 @@ public static class HotTerms
         }
 
         return list;
+    }
+
+    /// <summary>A term that is, or contains, a stop phrase (来电人反映 ⊃ 反映) is boilerplate.</summary>
+    private static bool ContainsStopPhrase(string gram, IReadOnlySet<string> stop)
+    {
+        for (var len = 2; len <= gram.Length; len++)
+        {
+            for (var i = 0; i + len <= gram.Length; i++)
+            {
+                if (stop.Contains(gram.Substring(i, len)))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static bool IsHan(char c) => c is >= '\u4E00' and <= '\u9FFF' or >= '\u3400' and <= '\u4DBF';
