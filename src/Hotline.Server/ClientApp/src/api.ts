@@ -1,0 +1,329 @@
+// Typed client for the Hotline HTTP API (the contract is in README.md of this folder).
+import { session, onUnauthorized } from './session'
+
+// ---------- types ----------
+
+export type Role = 'agent' | 'supervisor' | 'dispatcher' | 'handler' | 'callback' | 'leader' | 'admin'
+
+export interface User {
+  id: string
+  username: string
+  displayName: string
+  roles: Role[]
+  unitId: string | null
+  unitName: string | null
+}
+
+export interface LoginResponse {
+  token: string
+  expiresAt: string
+  user: User
+}
+
+export interface ProblemDetails {
+  type?: string
+  title?: string
+  status?: number
+  detail?: string
+  errors?: Record<string, string[]>
+}
+
+export interface TreeNode {
+  code: string
+  name: string
+  children?: TreeNode[]
+}
+
+export interface Unit {
+  id: string
+  name: string
+  kind: string
+  parentId: string | null
+}
+
+export const CHANNELS = ['电话', '网站', '微信', '短信', 'APP', '邮件'] as const
+export const TICKET_TYPES = ['咨询', '求助', '投诉', '举报', '建议', '表扬', '其他'] as const
+export const URGENCIES = ['一般', '紧急', '特急'] as const
+export type Channel = (typeof CHANNELS)[number]
+export type TicketType = (typeof TICKET_TYPES)[number]
+export type Urgency = (typeof URGENCIES)[number]
+
+export interface RegisterTicket {
+  channel: Channel
+  type: TicketType
+  urgency: Urgency
+  categoryCode: string
+  areaCode: string
+  address: string
+  content: string
+  callerName: string
+  callerPhone: string
+  callId?: string
+  confidential?: boolean
+}
+
+export type DeadlineStatus = 'normal' | 'yellow' | 'red'
+
+export interface Deadline {
+  kind: string
+  dueAt: string
+  status: DeadlineStatus
+  remainingSeconds: number
+  provisional: boolean
+}
+
+export interface TicketListItem {
+  id: string
+  number: string
+  state: string
+  stateName: string
+  type: string
+  categoryName: string
+  areaName: string
+  createdAt: string
+  summary: string
+  deadline: Deadline | string | null
+  /** only in the handler's inbox */
+  taskState?: string
+  taskStateName?: string
+}
+
+export interface Page<T> {
+  items: T[]
+  total: number
+}
+
+export interface TicketTask {
+  taskId: string
+  unitId: string
+  unitName: string
+  role: '主办' | '协办'
+  state: string
+  stateName: string
+  signDueAt: string | null
+  replyDueAt: string | null
+  signedForAt: string | null
+  repliedAt: string | null
+  reply: { result: ReplyResult; text: string } | null
+}
+
+export interface HistoryEntry {
+  version: number
+  type: string
+  typeName: string
+  at: string
+  actor: string
+  summary: string
+}
+
+export type Satisfaction = '满意' | '基本满意' | '不满意'
+export type ReplyResult = 'resolved' | 'explained' | 'unresolved'
+
+export interface TicketDetails {
+  id: string
+  number: string
+  state: string
+  stateName: string
+  type: TicketType
+  urgency: Urgency
+  channel: Channel
+  categoryCode: string
+  categoryName: string
+  areaCode: string
+  areaName: string
+  address: string
+  content: string
+  caller: { name: string; phone: string }
+  callIds: string[]
+  version: number
+  createdAt: string
+  deadline: Deadline | null
+  tasks: TicketTask[]
+  callback: { satisfaction: Satisfaction; comment: string; at: string } | null
+  allowedActions: string[]
+  history: HistoryEntry[]
+}
+
+/** Action name → request body. */
+export interface ActionBodies {
+  'answer-directly': { text: string }
+  dispatch: { unitId: string; reason?: string }
+  'sign-for': Record<string, never>
+  reply: { result: ReplyResult; text: string }
+  review: { accept: boolean; comment: string }
+  callback: { satisfaction: Satisfaction; comment: string }
+  close: Record<string, never>
+}
+export type TicketAction = keyof ActionBodies
+
+export type WorklistName = 'to-dispatch' | 'to-review' | 'to-callback' | 'inbox'
+
+export interface Report {
+  id: string
+  kind: string
+  periodStart: string
+  periodEnd: string
+  status: 'running' | 'done' | 'failed'
+  generatedAt: string | null
+  fileName: string | null
+  sizeBytes: number | null
+}
+
+export interface CallStats {
+  offered: number
+  answered: number
+  abandoned: number
+  answerRate: number
+  serviceLevel15: number
+  avgWaitSeconds: number
+  avgTalkSeconds: number
+}
+
+export interface Dashboard {
+  calls: CallStats
+  tickets: {
+    registered: number
+    answeredDirectly: number
+    dispatched: number
+    closed: number
+    overdue: number
+    satisfactionRate: number
+  }
+}
+
+// ---------- transport ----------
+
+export class ApiError extends Error {
+  readonly status: number
+  readonly problem: ProblemDetails
+
+  constructor(status: number, problem: ProblemDetails) {
+    super(problem.detail || problem.title || `请求失败（HTTP ${status}）`)
+    this.status = status
+    this.problem = problem
+  }
+
+  /** Field errors keyed by the field name with a lower-case first letter and no `$.` prefix. */
+  get fieldErrors(): Record<string, string> {
+    const out: Record<string, string> = {}
+    for (const [key, messages] of Object.entries(this.problem.errors ?? {})) {
+      const name = key.replace(/^\$\./, '')
+      const norm = name.charAt(0).toLowerCase() + name.slice(1)
+      out[norm] = messages.join('；')
+      // "caller.phone" → also "callerPhone"
+      if (norm.includes('.')) {
+        out[norm.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase())] = out[norm]
+      }
+    }
+    return out
+  }
+}
+
+interface RequestOptions {
+  body?: unknown
+  headers?: Record<string, string>
+  /** don't treat 401 as "session expired" (the login call itself) */
+  anonymous?: boolean
+}
+
+async function request<T>(method: string, url: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers }
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json'
+  if (session.token && !opts.anonymous) headers.Authorization = `Bearer ${session.token}`
+
+  let res: Response
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    })
+  } catch {
+    throw new ApiError(0, { title: '网络错误', detail: '无法连接服务器，请检查网络后重试' })
+  }
+
+  if (res.status === 401 && !opts.anonymous) {
+    onUnauthorized()
+    throw new ApiError(401, { title: '未登录', detail: '登录已过期，请重新登录', status: 401 })
+  }
+  if (!res.ok) {
+    let problem: ProblemDetails = { status: res.status, title: res.statusText }
+    const text = await res.text()
+    if (text) {
+      try {
+        problem = JSON.parse(text) as ProblemDetails
+      } catch {
+        problem = { status: res.status, title: res.statusText, detail: text.slice(0, 300) }
+      }
+    }
+    if (!problem.detail && !problem.title) problem.title = `请求失败（HTTP ${res.status}）`
+    if (res.status === 403 && !problem.detail) problem.detail = '没有权限执行此操作'
+    throw new ApiError(res.status, problem)
+  }
+  if (res.status === 204) return undefined as T
+  const text = await res.text()
+  return (text ? JSON.parse(text) : undefined) as T
+}
+
+/** crypto.randomUUID is missing on plain-http origins other than localhost. */
+export function newUuid(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID()
+  const b = crypto.getRandomValues(new Uint8Array(16))
+  b[6] = (b[6] & 0x0f) | 0x40
+  b[8] = (b[8] & 0x3f) | 0x80
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+function qs(params: Record<string, string | number | undefined | null>): string {
+  const p = new URLSearchParams()
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v))
+  const s = p.toString()
+  return s ? `?${s}` : ''
+}
+
+// ---------- endpoints ----------
+
+export const api = {
+  meta: () => request<{ demo?: boolean; version?: string }>('GET', '/api/meta', { anonymous: true }),
+
+  login: (username: string, password: string) =>
+    request<LoginResponse>('POST', '/api/auth/login', { body: { username, password }, anonymous: true }),
+
+  categories: () => request<TreeNode[]>('GET', '/api/reference/categories'),
+  areas: () => request<TreeNode[]>('GET', '/api/reference/areas'),
+  units: () => request<Unit[]>('GET', '/api/reference/units'),
+
+  registerTicket: (body: RegisterTicket, idempotencyKey: string) =>
+    request<TicketDetails>('POST', '/api/tickets', { body, headers: { 'Idempotency-Key': idempotencyKey } }),
+
+  tickets: (params: { state?: string; q?: string; page?: number; pageSize?: number } = {}) =>
+    request<Page<TicketListItem>>('GET', `/api/tickets${qs({ page: 1, pageSize: 20, ...params })}`),
+
+  ticket: (id: string) => request<TicketDetails>('GET', `/api/tickets/${encodeURIComponent(id)}`),
+
+  /** Sends If-Match with the version the user saw: 409 = invalid transition, 412 = stale version. */
+  act: <A extends TicketAction>(ticket: Pick<TicketDetails, 'id' | 'version'>, action: A, body: ActionBodies[A]) =>
+    request<TicketDetails>('POST', `/api/tickets/${encodeURIComponent(ticket.id)}/${action}`, {
+      body,
+      headers: { 'If-Match': `"${ticket.version}"` },
+    }),
+
+  worklist: (name: WorklistName, params: { page?: number; pageSize?: number } = {}) =>
+    request<Page<TicketListItem>>('GET', `/api/worklists/${name}${qs({ page: 1, pageSize: 20, ...params })}`),
+
+  reports: () => request<Report[]>('GET', '/api/reports'),
+  generateReport: (periodStart: string, periodEnd: string) =>
+    request<{ id: string; status: Report['status'] }>('POST', '/api/reports', { body: { periodStart, periodEnd } }),
+  /** For an <a href>: the server also accepts the token as ?access_token=. */
+  reportDownloadUrl: (id: string) =>
+    `/api/reports/${encodeURIComponent(id)}/download${qs({ access_token: session.token })}`,
+
+  dashboard: () => request<Dashboard>('GET', '/api/dashboard'),
+}
+
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) return e.message
+  if (e instanceof Error) return e.message
+  return String(e)
+}
