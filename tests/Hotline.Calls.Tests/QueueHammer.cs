@@ -49,7 +49,7 @@ internal sealed class QueueHammer(IReadOnlyList<ICallQueue> nodes, Func<Task<IRe
 
     public int WorkersPerNode { get; init; } = 4;
 
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
 
     public string Summary { get; private set; } = string.Empty;
 
@@ -150,7 +150,7 @@ internal sealed class QueueHammer(IReadOnlyList<ICallQueue> nodes, Func<Task<IRe
         }));
 
         await Task.WhenAll(tasks);
-        while (Volatile.Read(ref _finishedCount) < Calls && !timeout.IsCancellationRequested)
+        while (Volatile.Read(ref _finishedCount) < Calls && !timeout.IsCancellationRequested && _violations.IsEmpty)
         {
             await Task.Delay(10);
         }
@@ -159,8 +159,8 @@ internal sealed class QueueHammer(IReadOnlyList<ICallQueue> nodes, Func<Task<IRe
         await Task.WhenAll(workers);
         stopwatch.Stop();
 
+        Assert.Empty(_violations.Take(20));
         Assert.False(timeout.IsCancellationRequested, $"Timed out with {_finishedCount} of {Calls} calls finished; {Describe()}");
-        Assert.Empty(_violations);
 
         // Every call enqueued exactly once (duplicates refused), finished exactly once.
         Assert.Equal(Calls, _enqueued.Count);
