@@ -84,6 +84,30 @@ public sealed class SimulatedTelephony : ITelephonyControl
         }
     }
 
+    /// <summary>Simulate the caller putting the phone down now: abandoned while queued or ringing, ended while talking.</summary>
+    public void CallerHangsUp(string callId)
+    {
+        var session = RequireSession();
+        if (!_calls.TryGetValue(callId, out var live))
+        {
+            return;
+        }
+        lock (live)
+        {
+            switch (live.Phase)
+            {
+                case Phase.Waiting or Phase.Ringing:
+                    Finish(live, session, (id, at) => new CallAbandoned(id, callId, at, SimulatorOptions.SourceName, live.Call.Skill, "caller hung up in queue"));
+                    break;
+                case Phase.Talking:
+                    Finish(live, session, (id, at) => new CallEnded(id, callId, at, SimulatorOptions.SourceName, CallEndedBy.Caller, "NORMAL_CLEARING"));
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
     public async Task RunAsync(ICallEventSink sink, TimeProvider time, SimulatorOptions options, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(sink);
