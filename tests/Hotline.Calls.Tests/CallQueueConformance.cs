@@ -136,6 +136,21 @@ public abstract class CallQueueConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Across_skills_the_best_call_goes_first_and_exact_ties_go_by_call_id_ordinal()
+    {
+        await Queue.EnqueueAsync(Call("a-dialect", 5, skill: Dialect));
+        await Queue.EnqueueAsync(Call("B-mandarin", 5, skill: Mandarin)); // same priority, same time: "B" < "a" ordinal
+        await Queue.EnqueueAsync(Call("old-english", 4, skill: English));
+        await ReadyAsync("a1", 0, Mandarin, Dialect, English);
+        await ReadyAsync("a2", 1, Mandarin, Dialect, English);
+        await ReadyAsync("a3", 2, Mandarin, Dialect, English);
+
+        var offers = await Queue.DispatchAsync(At(10), Ring, 10);
+
+        Assert.Equal(["old-english:a1", "B-mandarin:a2", "a-dialect:a3"], offers.Select(o => $"{o.CallId}:{o.AgentId}"));
+    }
+
+    [Fact]
     public async Task Dispatch_makes_at_most_max_offers()
     {
         for (var i = 0; i < 5; i++)

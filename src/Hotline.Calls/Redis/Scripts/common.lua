@@ -41,3 +41,13 @@ end
 local function callRow(callId)
   return redis.call('HMGET', kCall(callId), 'id', 'caller', 'dialled', 'skill', 'prio', 'enq', 'attrs')
 end
+
+-- Byte-wise a < b (Lua's own < follows the server's LC_COLLATE, which Redis takes from its environment).
+local function bytesLess(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end

@@ -11,7 +11,7 @@ while #offers < max do
     local head = redis.call('ZRANGE', kWaiting(s), 0, 0, 'WITHSCORES')
     if #head > 0 then
       local score = tonumber(head[2])
-      if bestScore == nil or score < bestScore or (score == bestScore and head[1] < bestCall) then
+      if bestScore == nil or score < bestScore or (score == bestScore and bytesLess(head[1], bestCall)) then
         if redis.call('ZCARD', kReady(s)) > 0 then
           bestSkill, bestCall, bestScore = s, head[1], score
         end
