@@ -193,6 +193,21 @@ public abstract class EventStoreConformance : IAsyncLifetime
         Assert.Empty(await ReadStream(stream));
     }
 
+    [Fact]
+    public async Task Appending_data_that_is_not_json_is_rejected_and_writes_nothing()
+    {
+        var stream = NewStream();
+        var bad = Event(2) with { Data = "not json"u8.ToArray() };
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(
+            () => Store.AppendAsync(stream, ExpectedRevision.Any, [Event(1), bad]));
+
+        Assert.IsNotType<EventStoreUnavailableException>(ex);
+        Assert.IsNotType<WrongExpectedVersionException>(ex);
+        Assert.Empty(await ReadStream(stream));
+        Assert.Equal(0, (await Store.AppendAsync(stream, ExpectedRevision.NoStream, [Event(3)])).NextExpectedRevision);
+    }
+
     // ---- reads ----
 
     [Fact]
@@ -330,6 +345,21 @@ public abstract class EventStoreConformance : IAsyncLifetime
         Assert.Equal(mid.Position, first[0].Position);
         Assert.Equal(liveEvent.EventId, next[0].EventId);
         Assert.Equal(appended.Position, next[0].Position);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_live_subscription_ends_it()
+    {
+        using var cts = new CancellationTokenSource();
+        var subscription = Store.SubscribeToAllAsync(await Store.GetHeadPositionAsync(), cts.Token).GetAsyncEnumerator(cts.Token);
+        var next = subscription.MoveNextAsync().AsTask();
+        await Task.Delay(300);
+        Assert.False(next.IsCompleted, "a live subscription at the head waits for new events");
+
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => next.WaitAsync(TimeSpan.FromSeconds(5)));
+        await subscription.DisposeAsync();
     }
 
     // ---- concurrency ----
