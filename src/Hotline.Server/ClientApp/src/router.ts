@@ -20,8 +20,13 @@ export const MENU: MenuEntry[] = [
   { path: '/leader', title: '领导驾驶舱', icon: 'IconDataAnalysis', roles: ['leader', 'supervisor'] },
 ]
 
+/** Where each role lands after login (the first that applies; admin lands on the agent desk). */
+const HOME: [Role, string][] = [
+  ['agent', '/agent'], ['supervisor', '/wallboard'], ['dispatcher', '/dispatch'], ['handler', '/inbox'],
+  ['callback', '/callback'], ['leader', '/leader'],
+]
 export function homePath(): string {
-  return MENU.find((m) => hasRole(...m.roles))?.path ?? '/tickets'
+  return HOME.find(([role]) => hasRole(role))?.[1] ?? '/tickets'
 }
 
 const routes: RouteRecordRaw[] = [
@@ -30,7 +35,7 @@ const routes: RouteRecordRaw[] = [
     path: '/',
     component: () => import('./components/AppLayout.vue'),
     children: [
-      { path: '', name: 'home', redirect: () => homePath() },
+      { path: '', name: 'home', redirect: () => (isSignedIn() ? homePath() : '/login') },
       { path: 'agent', component: () => import('./pages/AgentDesk.vue'), meta: { roles: ['agent'] } },
       { path: 'tickets', component: () => import('./pages/TicketsPage.vue') },
       { path: 'tickets/:id', component: () => import('./pages/TicketsPage.vue') },
