@@ -477,6 +477,8 @@ public abstract class EventStoreConformance : IAsyncLifetime
 
     protected Subscription Subscribe(long after) => new(Store, after);
 
+    protected static Subscription Subscribe(IEventStore store, long after) => new(store, after);
+
     protected static void AssertStrictlyIncreasing(IEnumerable<long> positions)
     {
         var list = positions.ToList();

@@ -111,6 +111,22 @@ public sealed class PostgresEventStoreTests(PostgresFixture postgres) : EventSto
     }
 
     [Fact]
+    public async Task NOTIFY_wakes_a_subscriber_on_another_store_instance_long_before_its_poll_interval()
+    {
+        var connectionString = database ?? throw new InvalidOperationException("no database");
+        await using var reader = new PostgresEventStore(connectionString, pollInterval: TimeSpan.FromMinutes(5));
+        await using var subscription = Subscribe(reader, await reader.GetHeadPositionAsync());
+        await Task.Delay(500); // caught up, LISTEN in place, waiting at the head
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var appended = await Store.AppendAsync(NewStream(), ExpectedRevision.NoStream, [Event(1)]);
+        var seen = await subscription.TakeAsync(1, _ => true);
+
+        Assert.Equal(appended.Position, seen[0].Position);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"woken after {started.Elapsed}");
+    }
+
+    [Fact]
     public async Task Invalid_json_data_is_rejected_not_reported_as_unavailable()
     {
         var bad = Event(1) with { Data = "not json"u8.ToArray() };

@@ -73,7 +73,7 @@ public sealed class SqliteEventStoreTests : EventStoreConformance
         await using var a = new SqliteEventStore(file, pollInterval: TimeSpan.FromMilliseconds(50));
         await using var b = new SqliteEventStore(file, pollInterval: TimeSpan.FromMilliseconds(50));
         var stream = NewStream();
-        await using var subscriptionOnB = new Subscription(b, 0);
+        await using var subscriptionOnB = Subscribe(b, 0);
 
         async Task Write(IEventStore store, int count)
         {
@@ -111,13 +111,28 @@ public sealed class SqliteEventStoreTests : EventStoreConformance
         var file = NewFile();
         await using var writer = new SqliteEventStore(file);
         await using var reader = new SqliteEventStore(file, pollInterval: TimeSpan.FromMilliseconds(50));
-        await using var subscription = new Subscription(reader, 0);
+        await using var subscription = Subscribe(reader, 0);
         await Task.Delay(200); // the subscription is now live and waiting
 
         var appended = await writer.AppendAsync(NewStream(), ExpectedRevision.NoStream, [Event(1)]);
         var seen = await subscription.TakeAsync(1, _ => true);
 
         Assert.Equal(appended.Position, seen[0].Position);
+    }
+
+    [Fact]
+    public async Task An_append_wakes_a_subscriber_on_the_same_instance_long_before_its_poll_interval()
+    {
+        await using var store = new SqliteEventStore(NewFile(), pollInterval: TimeSpan.FromMinutes(5));
+        await using var subscription = Subscribe(store, 0);
+        await Task.Delay(300); // caught up and waiting at the head
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var appended = await store.AppendAsync(NewStream(), ExpectedRevision.NoStream, [Event(1)]);
+        var seen = await subscription.TakeAsync(1, _ => true);
+
+        Assert.Equal(appended.Position, seen[0].Position);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"woken after {started.Elapsed}");
     }
 
     [Fact]
