@@ -266,7 +266,8 @@ public sealed class FakeEslServer : IAsyncDisposable
     {
         foreach (var (id, session) in _sessions)
         {
-            session.Client.Client.Close(0);
+            session.Client.Client?.Close(0); // null once the session closed itself (after -ERR invalid)
+            session.Client.Dispose();
             _sessions.TryRemove(id, out _);
         }
     }
