@@ -82,7 +82,7 @@ public static class DemoWeekGenerator
             if (current && options.Topic is { } plant)
             {
                 var topic = DemoCatalogue.Topics.FirstOrDefault(t => t.Code == plant.CategoryCode) ?? DemoCatalogue.Topics[0];
-                string[] templates = ["{0}数量不足，充电难", "{0}长期损坏无人维修", "建议增设{0}", "{0}收费标准不明确", "{0}存在安全隐患"];
+                string[] templates = ["{0}数量不足，充电难", "{0}长期损坏无人维修", "建议增设{0}", "{0}被燃油车长期占用", "{0}存在安全隐患"];
                 for (var i = 0; i < plant.Count; i++)
                 {
                     var day = week.Start.AddDays(rng.Next(7));

@@ -1,4 +1,3 @@
-using System.IO.Packaging;
 using DocumentFormat.OpenXml;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
@@ -11,8 +10,7 @@ namespace Hotline.Reports.Workbook;
 
 /// <summary>
 /// Writes the weekly public-opinion workbook (.xlsx) to a stream. Facts in, workbook out; the only I/O is
-/// the given stream. The package is opened write-only, so every part is streamed once into the zip and
-/// memory does not grow with the detail rows.
+/// the given stream. Every part is written once with <see cref="OpenXmlWriter"/> (no DOM is kept per sheet).
 /// </summary>
 public static class WeeklyWorkbookWriter
 {
@@ -26,8 +24,10 @@ public static class WeeklyWorkbookWriter
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(output);
-        using (var package = Package.Open(output, FileMode.Create, FileAccess.Write))
-        using (var doc = SpreadsheetDocument.Create(package, SpreadsheetDocumentType.Workbook, autoSave: false))
+        // The SDK's package needs a readable, seekable stream; anything else is buffered and copied.
+        var direct = output.CanRead && output.CanSeek && output.CanWrite;
+        var target = direct ? output : new MemoryStream();
+        using (var doc = SpreadsheetDocument.Create(target, SpreadsheetDocumentType.Workbook, autoSave: false))
         {
             var book = doc.AddWorkbookPart();
             Styles.WriteTo(book.AddNewPart<WorkbookStylesPart>());
@@ -50,6 +50,13 @@ public static class WeeklyWorkbookWriter
 
             shared.WriteTo(book.AddNewPart<SharedStringTablePart>());
             ctx.WriteWorkbook();
+        }
+
+        if (!direct)
+        {
+            target.Position = 0;
+            target.CopyTo(output);
+            target.Dispose();
         }
 
         output.Flush();
