@@ -77,7 +77,9 @@ internal sealed class QueueHammer(IReadOnlyList<ICallQueue> nodes, Func<Task<IRe
             Count();
         }
 
-        // Enqueues from every node, overlapping so that many calls are enqueued twice (concurrently).
+        // Enqueues from every node, overlapping so that many calls are enqueued twice (concurrently). The first part is
+        // queued before the workers start (so that callers can hang up while waiting), the second part while they run.
+        var firstPart = new List<Task>();
         for (var n = 0; n < nodes.Count; n++)
         {
             var node = nodes[n];
@@ -85,7 +87,7 @@ internal sealed class QueueHammer(IReadOnlyList<ICallQueue> nodes, Func<Task<IRe
             for (var part = 0; part < 2; part++)
             {
                 var slice = share.Where((_, i) => i % 2 == part).ToArray();
-                tasks.Add(Task.Run(async () =>
+                (part == 0 ? firstPart : tasks).Add(Task.Run(async () =>
                 {
                     foreach (var id in slice)
                     {
@@ -104,14 +106,22 @@ internal sealed class QueueHammer(IReadOnlyList<ICallQueue> nodes, Func<Task<IRe
             }
         }
 
-        // Callers hanging up at random (waiting or ringing).
+        // Callers hanging up at random (waiting or ringing); the workers start after the first third.
+        await Task.WhenAll(firstPart);
         var abandonList = callerMayAbandon.OrderBy(_ => random.Next()).ToArray();
+        var warmedUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         tasks.Add(Task.Run(async () =>
         {
             var r = new Random(7);
-            foreach (var id in abandonList)
+            for (var i = 0; i < abandonList.Length; i++)
             {
-                await Task.Delay(r.Next(0, 3));
+                var id = abandonList[i];
+                if (i == abandonList.Length / 3)
+                {
+                    warmedUp.TrySetResult();
+                }
+
+                await Task.Yield();
                 if (await Node(r.Next()).AbandonAsync(id, Now()))
                 {
                     Interlocked.Increment(ref _abandonedByCaller);
@@ -120,7 +130,10 @@ internal sealed class QueueHammer(IReadOnlyList<ICallQueue> nodes, Func<Task<IRe
 
                 Count();
             }
+
+            warmedUp.TrySetResult();
         }));
+        await warmedUp.Task;
 
         // Workers: dispatch and handle offers.
         var workers = new List<Task>();
