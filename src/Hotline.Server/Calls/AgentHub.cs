@@ -1,0 +1,92 @@
+using Hotline.Calls;
+using Hotline.Server.Auth;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+
+namespace Hotline.Server.Calls;
+
+public sealed record AgentView(string AgentId, string Status, string? Reason, DateTimeOffset Since, string? CallId);
+
+public sealed record PreviousTicket(Guid Id, string Number, string Type, string StateName, DateTimeOffset CreatedAt, string Summary);
+
+public sealed record ScreenPop(IReadOnlyList<PreviousTicket> PreviousTickets, int Contacts30d, bool Repeat, bool Elderly, string? IvrPath);
+
+public sealed record OfferView(string CallId, string Caller, string DialledNumber, string Skill, DateTimeOffset ExpiresAt, ScreenPop ScreenPop);
+
+public sealed record CallConnectedView(string CallId, string Caller);
+
+public sealed record CallEndedView(string CallId, string EndedBy);
+
+public sealed record TicketChangedView(Guid TicketId, string Number, string State, string StateName, long Version);
+
+/// <summary>What the server pushes to an agent's console.</summary>
+public interface IAgentClient
+{
+    Task AgentState(AgentView view);
+    Task CallOffered(OfferView offer);
+    Task CallConnected(CallConnectedView call);
+    Task CallEnded(CallEndedView call);
+    Task TicketChanged(TicketChangedView ticket);
+}
+
+/// <summary>The agent console's hub: state, accept / reject, hang up, wrap-up. Every change goes through the call center.</summary>
+[Authorize(Policy = "agent")]
+public sealed class AgentHub(CallCenter center) : Hub<IAgentClient>
+{
+    public static string GroupOf(string agentId) => "agent:" + agentId;
+
+    public override async Task OnConnectedAsync()
+    {
+        await Groups.AddToGroupAsync(Context.ConnectionId, GroupOf(Context.User!.UserId()));
+        await base.OnConnectedAsync();
+    }
+
+    public Task<AgentView> GetState() => center.GetViewAsync(AgentId, Context.ConnectionAborted);
+
+    public Task<AgentView> GoReady() => center.GoReadyAsync(AgentId, Context.ConnectionAborted);
+
+    public Task<AgentView> FinishWrapUp() => center.GoReadyAsync(AgentId, Context.ConnectionAborted);
+
+    public Task<AgentView> GoNotReady(string reason) => center.GoNotReadyAsync(AgentId, reason, Context.ConnectionAborted);
+
+    public Task<bool> Accept(string callId) => center.AcceptAsync(AgentId, callId, Context.ConnectionAborted);
+
+    public Task<bool> Reject(string callId) => center.RejectAsync(AgentId, callId, Context.ConnectionAborted);
+
+    public Task<bool> HangUp(string callId) => center.HangUpAsync(AgentId, callId, Context.ConnectionAborted);
+
+    public Task LogOut() => center.LogOutAsync(AgentId, Context.ConnectionAborted);
+
+    private string AgentId => Context.User!.UserId();
+}
+
+public sealed record SkillFigures(string Skill, int Waiting, double LongestWaitSeconds, int ReadyAgents);
+
+public sealed record TodayFigures(int Offered, int Answered, int Abandoned, double AnswerRate, double ServiceLevel15, double AvgWaitSeconds, double AvgTalkSeconds);
+
+public sealed record AgentRow(string AgentId, string Name, string Status, string? Reason, DateTimeOffset Since);
+
+public sealed record WallboardView(DateTimeOffset At, IReadOnlyList<SkillFigures> Skills, IReadOnlyDictionary<string, int> AgentsByStatus, TodayFigures Today, IReadOnlyList<AgentRow> Agents);
+
+public interface ISupervisorClient
+{
+    Task Wallboard(WallboardView wallboard);
+}
+
+/// <summary>The supervisor's hub: the wallboard is pushed to the "wallboard" group; supervisors can force an agent's state.</summary>
+[Authorize(Policy = "supervisor")]
+public sealed class SupervisorHub(CallCenter center) : Hub<ISupervisorClient>
+{
+    public const string WallboardGroup = "wallboard";
+
+    public override async Task OnConnectedAsync()
+    {
+        await Groups.AddToGroupAsync(Context.ConnectionId, WallboardGroup);
+        await base.OnConnectedAsync();
+    }
+
+    public Task<WallboardView> GetWallboard() => center.WallboardAsync(Context.ConnectionAborted);
+
+    [Authorize(Roles = Roles.Supervisor + "," + Roles.Admin)]
+    public Task<AgentView> ForceState(string agentId, string status, string? reason) => center.ForceStateAsync(agentId, status, reason, Context.ConnectionAborted);
+}

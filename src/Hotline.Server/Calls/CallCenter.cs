@@ -1,0 +1,345 @@
+using Hotline.Calls;
+using Hotline.EventStore;
+using Hotline.Server.Auth;
+using Hotline.Server.Hosting;
+using Hotline.Server.Storage;
+using Hotline.Server.Tickets;
+using Hotline.Telephony;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+
+namespace Hotline.Server.Calls;
+
+/// <summary>
+/// Ties the telephony adapters, the live queue (ACD) and the agents' consoles together. Telephony events come in
+/// through <see cref="ICallEventSink"/>; agents act through the hub; the ACD loop calls <see cref="TickAsync"/>.
+/// Every step is recorded in the call's stream before anyone is told about it.
+/// </summary>
+public sealed class CallCenter(
+    ICallQueue queue,
+    ITelephonyControl telephony,
+    IEventStore store,
+    EventSerializer serializer,
+    IHubContext<AgentHub, IAgentClient> agents,
+    TicketIndex tickets,
+    CallStats stats,
+    UserDirectory users,
+    IOptions<HotlineOptions> options,
+    TimeProvider time,
+    ILogger<CallCenter> logger) : ICallEventSink, IDisposable
+{
+    public const string DefaultSkill = "普通话";
+
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+
+    /// <summary>Wakes the ACD loop (a call arrived or an agent became ready).</summary>
+    public void Signal()
+    {
+        if (_wake.CurrentCount == 0) _wake.Release();
+    }
+
+    public Task WaitForSignalAsync(TimeSpan timeout, CancellationToken ct) => _wake.WaitAsync(timeout, ct);
+
+    public void Dispose() => _wake.Dispose();
+
+    // ---- telephony events in ----
+
+    public async Task PublishAsync(CallEvent e, CancellationToken ct)
+    {
+        switch (e)
+        {
+            case CallOffered o:
+                await OfferedAsync(o, ct);
+                break;
+            case CallAnswered a:
+                await ConnectAsync(a.AgentId, a.CallId, fromTelephony: true, ct);
+                break;
+            case CallEnded end:
+                await EndedAsync(end.CallId, end.EndedBy.ToString(), end.Cause, ct);
+                break;
+            case CallAbandoned ab:
+                await AbandonedAsync(ab.CallId, ct);
+                break;
+            case CallFailed f when f.AgentId is not null:
+                if (await queue.RejectAsync(f.AgentId, f.CallId, time.GetUtcNow(), ct))
+                {
+                    await RecordAsync(f.CallId, new CallOfferDeclined(f.CallId, f.AgentId, "失败:" + f.Cause, time.GetUtcNow()), "declined:" + f.EventId, ct);
+                    await PushStateAsync(f.AgentId, ct);
+                    await agents.Clients.Group(AgentHub.GroupOf(f.AgentId)).CallEnded(new CallEndedView(f.CallId, "failed"));
+                    Signal();
+                }
+                break;
+            case CallTransferred t:
+                await RecordAsync(t.CallId, new CallTransferredOut(t.CallId, t.Target, t.Reason, t.AgentId, t.OccurredAt), "transfer:" + t.EventId, ct);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private async Task OfferedAsync(CallOffered o, CancellationToken ct)
+    {
+        var skill = string.IsNullOrWhiteSpace(o.RequestedSkill) ? DefaultSkill : o.RequestedSkill;
+        var repeat = stats.IsRecentCaller(o.CallerNumber, o.OccurredAt, TimeSpan.FromHours(24))
+            || tickets.ByCaller(o.CallerNumber).Any(t => t.RegisteredAt > o.OccurredAt.AddHours(-24));
+        var priority = (o.Elderly ? 20 : 0) + (repeat ? 10 : 0) + (o.Vip ? 5 : 0);
+        var attributes = new Dictionary<string, string>
+        {
+            ["ivr"] = o.IvrPath ?? "",
+            ["elderly"] = o.Elderly ? "1" : "0",
+            ["repeat"] = repeat ? "1" : "0",
+        };
+        // Record first: once the queue holds the call, the record already does too.
+        await RecordAsync(o.CallId, new CallQueued(o.CallId, o.CallerNumber, o.DialledNumber, skill, priority, o.IvrPath, o.Elderly, repeat, o.Source, o.OccurredAt), "queued", ct);
+        await queue.EnqueueAsync(new QueuedCall(o.CallId, o.CallerNumber, o.DialledNumber, skill, priority, o.OccurredAt, attributes), ct);
+        Signal();
+    }
+
+    private async Task EndedAsync(string callId, string endedBy, string? cause, CancellationToken ct)
+    {
+        var placement = await queue.GetCallAsync(callId, ct);
+        if (placement is null) return;
+        if (placement.Stage != CallStage.Connected)
+        {
+            await AbandonedAsync(callId, ct);
+            return;
+        }
+        var now = time.GetUtcNow();
+        if (!await queue.EndCallAsync(callId, now, ct)) return;
+        var connectedAt = stats.ConnectedAt(callId) ?? now;
+        await RecordAsync(callId, new CallFinished(callId, endedBy, cause, placement.AgentId, Math.Max(0, (now - connectedAt).TotalSeconds), now), "finished", ct);
+        if (placement.AgentId is { } agentId)
+        {
+            await agents.Clients.Group(AgentHub.GroupOf(agentId)).CallEnded(new CallEndedView(callId, endedBy));
+            await PushStateAsync(agentId, ct);
+        }
+    }
+
+    private async Task AbandonedAsync(string callId, CancellationToken ct)
+    {
+        var placement = await queue.GetCallAsync(callId, ct);
+        var now = time.GetUtcNow();
+        if (placement is null || !await queue.AbandonAsync(callId, now, ct)) return;
+        await RecordAsync(callId, new CallAbandonedInQueue(callId, Math.Max(0, (now - placement.Call.EnqueuedAt).TotalSeconds), now), "abandoned", ct);
+        if (placement.AgentId is { } agentId)
+        {
+            await agents.Clients.Group(AgentHub.GroupOf(agentId)).CallEnded(new CallEndedView(callId, "caller-abandoned"));
+            await PushStateAsync(agentId, ct);
+            Signal();
+        }
+    }
+
+    // ---- agent actions ----
+
+    public async Task<AgentView> GoReadyAsync(string agentId, CancellationToken ct)
+    {
+        var user = users.Find(agentId);
+        var skills = (user?.Skills is { Count: > 0 } s ? s : [DefaultSkill]).Select(x => new AgentSkill(x)).ToList();
+        if (await queue.SetReadyAsync(agentId, skills, time.GetUtcNow(), ct))
+        {
+            await RecordAgentAsync(agentId, ct);
+            Signal();
+        }
+        return await PushStateAsync(agentId, ct);
+    }
+
+    public async Task<AgentView> GoNotReadyAsync(string agentId, string? reason, CancellationToken ct)
+    {
+        var why = string.IsNullOrWhiteSpace(reason) ? "小休" : reason.Trim();
+        if (why.Length > 20 || why.Any(char.IsControl)) throw new HubException("reason: 示忙原因不能超过 20 个字符");
+        if (await queue.SetNotReadyAsync(agentId, why, time.GetUtcNow(), ct)) await RecordAgentAsync(agentId, ct);
+        return await PushStateAsync(agentId, ct);
+    }
+
+    public async Task LogOutAsync(string agentId, CancellationToken ct)
+    {
+        await queue.LogOutAsync(agentId, time.GetUtcNow(), ct);
+        await RecordAgentAsync(agentId, ct);
+        await PushStateAsync(agentId, ct);
+        Signal();
+    }
+
+    public Task<bool> AcceptAsync(string agentId, string callId, CancellationToken ct) => ConnectAsync(agentId, callId, fromTelephony: false, ct);
+
+    private async Task<bool> ConnectAsync(string agentId, string callId, bool fromTelephony, CancellationToken ct)
+    {
+        var placement = await queue.GetCallAsync(callId, ct);
+        var now = time.GetUtcNow();
+        if (placement is null || !await queue.AcceptAsync(agentId, callId, now, ct)) return false;
+        await RecordAsync(callId, new CallConnected(callId, agentId, Math.Max(0, (now - placement.Call.EnqueuedAt).TotalSeconds), now), "connected", ct);
+        if (!fromTelephony)
+        {
+            try { await telephony.AgentAcceptedAsync(callId, agentId, ct); }
+            catch (TelephonyCommandException e) { logger.LogWarning(e, "Telephony did not take the accept of {CallId}", callId); }
+        }
+        await agents.Clients.Group(AgentHub.GroupOf(agentId)).CallConnected(new CallConnectedView(callId, placement.Call.Caller));
+        await PushStateAsync(agentId, ct);
+        return true;
+    }
+
+    public async Task<bool> RejectAsync(string agentId, string callId, CancellationToken ct)
+    {
+        if (!await queue.RejectAsync(agentId, callId, time.GetUtcNow(), ct)) return false;
+        await RecordAsync(callId, new CallOfferDeclined(callId, agentId, "拒接", time.GetUtcNow()), $"declined:{agentId}:{Guid.CreateVersion7()}", ct);
+        await PushStateAsync(agentId, ct);
+        Signal();
+        return true;
+    }
+
+    public async Task<bool> HangUpAsync(string agentId, string callId, CancellationToken ct)
+    {
+        var placement = await queue.GetCallAsync(callId, ct);
+        if (placement is null || placement.AgentId != agentId || placement.Stage != CallStage.Connected) return false;
+        try { await telephony.ReleaseAsync(callId, "agent", ct); }
+        catch (TelephonyCommandException e) { logger.LogWarning(e, "Telephony did not release {CallId}", callId); }
+        await EndedAsync(callId, "Agent", "agent hang-up", ct);
+        return true;
+    }
+
+    public async Task<AgentView> ForceStateAsync(string agentId, string status, string? reason, CancellationToken ct)
+    {
+        return status switch
+        {
+            "Ready" => await GoReadyAsync(agentId, ct),
+            "NotReady" => await GoNotReadyAsync(agentId, reason ?? "班长置忙", ct),
+            "LoggedOut" => await LogOutThenViewAsync(agentId, ct),
+            _ => throw new HubException("status: 只能强制为 Ready / NotReady / LoggedOut"),
+        };
+    }
+
+    private async Task<AgentView> LogOutThenViewAsync(string agentId, CancellationToken ct)
+    {
+        await LogOutAsync(agentId, ct);
+        return await GetViewAsync(agentId, ct);
+    }
+
+    public async Task<AgentView> GetViewAsync(string agentId, CancellationToken ct)
+    {
+        var state = await queue.GetAgentAsync(agentId, ct);
+        return state is null
+            ? new AgentView(agentId, nameof(AgentStatus.LoggedOut), null, time.GetUtcNow(), null)
+            : new AgentView(agentId, state.Status.ToString(), state.Reason, state.Since, state.CallId);
+    }
+
+    // ---- the ACD loop ----
+
+    /// <summary>One round of the ACD: expire unanswered offers, then match waiting calls with ready agents.</summary>
+    public async Task<int> TickAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        foreach (var expired in await queue.ExpireReservationsAsync(now, ct))
+        {
+            await RecordAsync(expired.CallId, new CallOfferDeclined(expired.CallId, expired.AgentId, "未接听", now), $"expired:{expired.AgentId}:{expired.OfferedAt.ToUnixTimeMilliseconds()}", ct);
+            await agents.Clients.Group(AgentHub.GroupOf(expired.AgentId)).CallEnded(new CallEndedView(expired.CallId, "offer-timeout"));
+            await PushStateAsync(expired.AgentId, ct);
+        }
+
+        var offers = await queue.DispatchAsync(now, TimeSpan.FromSeconds(options.Value.ReservationTimeoutSeconds), 100, ct);
+        foreach (var offer in offers)
+        {
+            await RecordAsync(offer.CallId, new CallOfferedToAgent(offer.CallId, offer.AgentId, offer.ExpiresAt, offer.OfferedAt), $"offered:{offer.AgentId}:{offer.OfferedAt.ToUnixTimeMilliseconds()}", ct);
+            try { await telephony.RouteToAgentAsync(offer.CallId, offer.AgentId, $"sip:{offer.AgentId}@agents.hotline", ct); }
+            catch (TelephonyCommandException e) { logger.LogWarning(e, "Telephony could not route {CallId} to {AgentId}", offer.CallId, offer.AgentId); }
+            await agents.Clients.Group(AgentHub.GroupOf(offer.AgentId)).CallOffered(ViewOf(offer, now));
+            await PushStateAsync(offer.AgentId, ct);
+        }
+        return offers.Count;
+    }
+
+    private OfferView ViewOf(Offer offer, DateTimeOffset now)
+    {
+        var caller = offer.Call.Caller;
+        var previous = tickets.ByCaller(caller).OrderByDescending(t => t.RegisteredAt).ToList();
+        var attrs = offer.Call.Attributes ?? new Dictionary<string, string>();
+        var pop = new ScreenPop(
+            previous.Take(5).Select(t => new PreviousTicket(t.Id, t.Number, t.Type, Domain.Tickets.TicketStateNames.Of(t.State), t.RegisteredAt, t.Content.Length > 40 ? t.Content[..40] + "…" : t.Content)).ToList(),
+            previous.Count(t => t.RegisteredAt > now.AddDays(-30)) + stats.CallsFrom(caller, now.AddDays(-30)),
+            attrs.GetValueOrDefault("repeat") == "1",
+            attrs.GetValueOrDefault("elderly") == "1",
+            attrs.GetValueOrDefault("ivr"));
+        return new OfferView(offer.CallId, caller, offer.Call.DialledNumber, offer.Skill, offer.ExpiresAt, pop);
+    }
+
+    // ---- wallboard ----
+
+    public async Task<WallboardView> WallboardAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var snapshot = await queue.GetSnapshotAsync(now, ct);
+        var rows = new List<AgentRow>();
+        foreach (var user in users.All.Where(u => u.Roles.Contains(Roles.Agent)))
+        {
+            var a = await queue.GetAgentAsync(user.Id, ct);
+            rows.Add(new AgentRow(user.Id, user.DisplayName, (a?.Status ?? AgentStatus.LoggedOut).ToString(), a?.Reason, a?.Since ?? now));
+        }
+        return new WallboardView(
+            now,
+            snapshot.Skills.Select(s => new SkillFigures(s.Skill, s.Waiting, s.LongestWait.TotalSeconds, s.ReadyAgents)).ToList(),
+            snapshot.AgentsByStatus.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
+            stats.Today(now),
+            rows);
+    }
+
+    // ---- helpers ----
+
+    private async Task<AgentView> PushStateAsync(string agentId, CancellationToken ct)
+    {
+        var view = await GetViewAsync(agentId, ct);
+        await agents.Clients.Group(AgentHub.GroupOf(agentId)).AgentState(view);
+        return view;
+    }
+
+    private async Task RecordAsync(string callId, ICallRecord record, string key, CancellationToken ct)
+    {
+        var data = serializer.ToEventData(record, DeterministicId.From("call", callId, key), new EventMetadata("acd", null, null, time.GetUtcNow()));
+        await store.AppendAsync("call-" + callId, ExpectedRevision.Any, [data], ct);
+        stats.Apply(record);
+    }
+
+    private async Task RecordAgentAsync(string agentId, CancellationToken ct)
+    {
+        var state = await queue.GetAgentAsync(agentId, ct);
+        if (state is null) return;
+        var e = new AgentStateChanged(agentId, state.Status.ToString(), state.Reason, state.CallId, state.Since);
+        var data = serializer.ToEventData(e, DeterministicId.From("agent", agentId, state.Status.ToString(), state.Since.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)), new EventMetadata(agentId, null, null, time.GetUtcNow()));
+        await store.AppendAsync("agent-" + agentId, ExpectedRevision.Any, [data], ct);
+    }
+}
+
+/// <summary>Runs the ACD: a round whenever a call arrives or an agent gets ready, and at least every 250 ms for expiries.</summary>
+public sealed class AcdLoop(CallCenter center, ILogger<AcdLoop> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                while (await center.TickAsync(stoppingToken) > 0) { }
+                await center.WaitForSignalAsync(TimeSpan.FromMilliseconds(250), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "ACD round failed; retrying");
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+}
+
+/// <summary>Pushes the wallboard to supervisors every two seconds.</summary>
+public sealed class WallboardPublisher(CallCenter center, IHubContext<SupervisorHub, ISupervisorClient> hub, ILogger<WallboardPublisher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try { await timer.WaitForNextTickAsync(stoppingToken); }
+            catch (OperationCanceledException) { return; }
+            try { await hub.Clients.Group(SupervisorHub.WallboardGroup).Wallboard(await center.WallboardAsync(stoppingToken)); }
+            catch (Exception e) when (e is not OperationCanceledException) { logger.LogWarning(e, "Wallboard push failed"); }
+        }
+    }
+}

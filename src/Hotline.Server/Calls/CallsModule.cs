@@ -1,0 +1,52 @@
+using Hotline.Server.Hosting;
+using Hotline.Telephony;
+using Hotline.Telephony.Simulator;
+
+namespace Hotline.Server.Calls;
+
+public static class CallsModule
+{
+    public sealed record SimulatedCallRequest(string? Caller, string? Skill, bool Elderly, int? TalkSeconds, int? PatienceSeconds);
+
+    public static IHostApplicationBuilder AddHotlineCalls(this IHostApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(HotlineOptions.Section).Get<HotlineOptions>() ?? new HotlineOptions();
+        builder.Services.AddSignalR().AddJsonProtocol();
+        builder.Services.AddSingleton<CallCenter>();
+        builder.Services.AddSingleton<ICallEventSink>(sp => sp.GetRequiredService<CallCenter>());
+        builder.Services.AddHostedService<AcdLoop>();
+        builder.Services.AddHostedService<WallboardPublisher>();
+
+        // The simulator is the telephony platform of the embedded default. With --demo it plays a hotline day's
+        // traffic; otherwise it only carries calls injected through /api/dev/calls.
+        builder.Services.AddSimulatorTelephony(sim =>
+        {
+            sim.SpeedFactor = builder.Configuration.GetValue("Hotline:Simulator:SpeedFactor", 1.0);
+            sim.Traffic.CallsPerDay = options.SimulateCalls ? builder.Configuration.GetValue("Hotline:Simulator:CallsPerDay", 2000.0) : 0;
+        });
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapHotlineCalls(this IEndpointRouteBuilder app)
+    {
+        app.MapHub<AgentHub>("/hubs/agent");
+        app.MapHub<SupervisorHub>("/hubs/supervisor");
+
+        app.MapGet("/api/calls/wallboard", (CallCenter center, CancellationToken ct) => center.WallboardAsync(ct)).RequireAuthorization("supervisor").WithTags("calls");
+
+        // Demo and test door: a simulated caller dials 12345.
+        app.MapPost("/api/dev/calls", (SimulatedCallRequest body, SimulatedTelephony simulator, Microsoft.Extensions.Options.IOptions<HotlineOptions> options) =>
+        {
+            if (!options.Value.Demo) return Results.Problem(statusCode: 404, title: "仅演示模式可用");
+            var caller = body.Caller ?? "13800000000";
+            if (!System.Text.RegularExpressions.Regex.IsMatch(caller, @"^\d{7,12}$"))
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["caller"] = ["主叫号码必须是 7–12 位数字"] });
+            var call = simulator.NewCall(caller, body.Skill ?? CallCenter.DefaultSkill,
+                patience: TimeSpan.FromSeconds(Math.Clamp(body.PatienceSeconds ?? 600, 1, 3600)),
+                talkTime: TimeSpan.FromSeconds(Math.Clamp(body.TalkSeconds ?? 3600, 1, 7200)), elderly: body.Elderly);
+            simulator.Inject(call);
+            return Results.Ok(new { callId = call.CallId });
+        }).RequireAuthorization("agent").WithTags("calls");
+        return app;
+    }
+}

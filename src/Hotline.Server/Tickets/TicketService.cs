@@ -1,0 +1,87 @@
+using Hotline.Domain.Tickets;
+using Hotline.EventStore;
+
+namespace Hotline.Server.Tickets;
+
+/// <summary>Runs ticket commands: load the stream, decide, append with the expected version, update the inline read model.</summary>
+public sealed class TicketService(TicketStore store, TicketNumbers numbers, TicketIndex index, TicketContext context, TimeProvider time)
+{
+    public sealed class VersionMismatchException(long expected, long actual)
+        : Exception($"The ticket is at version {actual}, the request expected {expected}.")
+    {
+        public long Expected { get; } = expected;
+        public long Actual { get; } = actual;
+    }
+
+    public sealed class TicketNotFoundException(Guid id) : Exception($"Ticket {id} not found.")
+    {
+        public Guid TicketId { get; } = id;
+    }
+
+    public record Result(Ticket Ticket, IReadOnlyList<RecordedEvent> History);
+
+    /// <summary>Registers a ticket. With an idempotency key, a retry returns the ticket the first attempt created.</summary>
+    public async Task<Result> RegisterAsync(RegisterTicket draft, string? idempotencyKey, Guid correlationId, CancellationToken ct)
+    {
+        var ticketId = idempotencyKey is null ? Guid.CreateVersion7() : Storage.DeterministicId.From("register", idempotencyKey);
+        var commandId = idempotencyKey is null ? ticketId.ToString() : "register:" + idempotencyKey;
+        var existing = await store.LoadAsync(ticketId, ct);
+        if (existing.State.State != TicketState.None)
+        {
+            if (existing.Recorded[0].EventId == TicketStore.EventIdOf(commandId, 0)) return new Result(existing.State, existing.Recorded);
+            throw new VersionMismatchException(0, existing.State.Version);
+        }
+
+        var now = time.GetUtcNow();
+        var command = draft with { TicketId = ticketId };
+        TicketDecider.Decide(Ticket.Initial, command with { Number = "" }, now, context); // validate before a number is taken
+        var number = await numbers.AssignAsync(ticketId, now, ct);
+        var events = TicketDecider.Decide(Ticket.Initial, command with { Number = number }, now, context);
+        return await CommitAsync(ticketId, Ticket.Initial, events, commandId, draft.Actor, correlationId, now, ct);
+    }
+
+    /// <summary>
+    /// Runs a command against version <paramref name="expectedVersion"/>. A retry of a command that already landed
+    /// (same idempotency key, or same action on the same version) returns the current state instead of a conflict.
+    /// </summary>
+    public async Task<Result> ExecuteAsync(Guid ticketId, long expectedVersion, TicketCommand command, string? idempotencyKey, Guid correlationId, CancellationToken ct)
+    {
+        var (state, recorded) = await store.LoadAsync(ticketId, ct);
+        if (state.State == TicketState.None) throw new TicketNotFoundException(ticketId);
+
+        var commandId = idempotencyKey is null ? $"{ticketId:N}:{expectedVersion}:{command.Name}" : "cmd:" + idempotencyKey;
+        if (state.Version != expectedVersion)
+        {
+            if (expectedVersion < state.Version && expectedVersion >= 0 && recorded[(int)expectedVersion].EventId == TicketStore.EventIdOf(commandId, 0))
+                return new Result(state, recorded);
+            throw new VersionMismatchException(expectedVersion, state.Version);
+        }
+
+        var now = time.GetUtcNow();
+        var events = TicketDecider.Decide(state, command, now, context);
+        return await CommitAsync(ticketId, state, events, commandId, command.Actor, correlationId, now, ct, recorded);
+    }
+
+    public async Task<Result> LoadAsync(Guid ticketId, CancellationToken ct)
+    {
+        var (state, recorded) = await store.LoadAsync(ticketId, ct);
+        return state.State == TicketState.None ? throw new TicketNotFoundException(ticketId) : new Result(state, recorded);
+    }
+
+    private async Task<Result> CommitAsync(Guid ticketId, Ticket state, IReadOnlyList<ITicketEvent> events, string commandId, string actor, Guid correlationId, DateTimeOffset now, CancellationToken ct, IReadOnlyList<RecordedEvent>? before = null)
+    {
+        try
+        {
+            await store.AppendAsync(ticketId, state.Version, events, commandId, actor, correlationId, now, ct);
+        }
+        catch (WrongExpectedVersionException e)
+        {
+            throw new VersionMismatchException(state.Version, e.ActualRevision + 1);
+        }
+
+        // Re-read so the answer shows exactly what is stored (including an idempotent earlier write).
+        var (after, recorded) = await store.LoadAsync(ticketId, ct);
+        index.Put(after);
+        return new Result(after, recorded);
+    }
+}
