@@ -25,6 +25,7 @@ builder.AddHotlineReference();
 builder.AddHotlineAuth();
 builder.AddHotlineTickets();
 builder.AddHotlineCalls();
+builder.AddHotlineTelephony();
 builder.AddHotlineReports();
 builder.AddHotlineJobs();
 
@@ -44,6 +45,7 @@ app.MapHotlineAuth();
 app.MapReference();
 app.MapTickets();
 app.MapHotlineCalls();
+app.MapHotlineTelephony();
 app.MapReports();
 app.MapJobs();
 app.MapCalendar();

@@ -17,13 +17,6 @@ public static class CallsModule
         builder.Services.AddHostedService<AcdLoop>();
         builder.Services.AddHostedService<WallboardPublisher>();
 
-        // The simulator is the telephony platform of the embedded default. With --demo it plays a hotline day's
-        // traffic; otherwise it only carries calls injected through /api/dev/calls.
-        builder.Services.AddSimulatorTelephony(sim =>
-        {
-            sim.SpeedFactor = builder.Configuration.GetValue("Hotline:Simulator:SpeedFactor", 1.0);
-            sim.Traffic.CallsPerDay = options.SimulateCalls ? builder.Configuration.GetValue("Hotline:Simulator:CallsPerDay", 2000.0) : 0;
-        });
         return builder;
     }
 
@@ -35,9 +28,9 @@ public static class CallsModule
         app.MapGet("/api/calls/wallboard", (CallCenter center, CancellationToken ct) => center.WallboardAsync(ct)).RequireAuthorization("supervisor").WithTags("calls");
 
         // Demo and test door: a simulated caller dials 12345.
-        app.MapPost("/api/dev/calls", (SimulatedCallRequest body, SimulatedTelephony simulator, Microsoft.Extensions.Options.IOptions<HotlineOptions> options) =>
+        app.MapPost("/api/dev/calls", (SimulatedCallRequest body, IServiceProvider services, Microsoft.Extensions.Options.IOptions<HotlineOptions> options) =>
         {
-            if (!options.Value.Demo) return Results.Problem(statusCode: 404, title: "仅演示模式可用");
+            if (!options.Value.Demo || services.GetService<SimulatedTelephony>() is not { } simulator) return Results.Problem(statusCode: 404, title: "仅演示模式（模拟话务）可用");
             var caller = body.Caller ?? "13800000000";
             if (!System.Text.RegularExpressions.Regex.IsMatch(caller, @"^\d{7,12}$"))
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["caller"] = ["主叫号码必须是 7–12 位数字"] });
