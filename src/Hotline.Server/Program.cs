@@ -8,10 +8,11 @@ using Hotline.Server.Reference;
 using Hotline.Server.Reports;
 using Hotline.Server.Tickets;
 
-// --demo: simulated call traffic on top of the demo city; --open: open the console in a browser.
+// --demo: simulated call traffic on top of the demo city. The console opens in the desktop's browser when there is
+// a display (or with --open); --no-browser never opens one.
 var demo = args.Contains("--demo");
-var open = args.Contains("--open");
-var builder = WebApplication.CreateBuilder(args.Where(a => a is not "--demo" and not "--open").ToArray());
+var open = !args.Contains("--no-browser") && (args.Contains("--open") || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WAYLAND_DISPLAY")));
+var builder = WebApplication.CreateBuilder(args.Where(a => a is not "--demo" and not "--open" and not "--no-browser").ToArray());
 if (demo) builder.Configuration["Hotline:SimulateCalls"] = "true";
 
 builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });

@@ -14,13 +14,17 @@ public static class InfrastructureModule
     public static IHostApplicationBuilder AddHotlineInfrastructure(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(HotlineOptions.Section).Get<HotlineOptions>() ?? new HotlineOptions();
+        // A relative data folder lives under the server's content root (src/Hotline.Server/data with `dotnet run`).
+        var contentRoot = builder.Environment.ContentRootPath;
+        options.DataDirectory = Path.GetFullPath(options.DataDirectory, contentRoot);
         builder.Services.Configure<HotlineOptions>(builder.Configuration.GetSection(HotlineOptions.Section));
+        builder.Services.PostConfigure<HotlineOptions>(o => o.DataDirectory = Path.GetFullPath(o.DataDirectory, contentRoot));
         builder.Services.AddSingleton(TimeProvider.System);
 
         switch (options.EventStore.ToLowerInvariant())
         {
             case "sqlite":
-                var dir = Path.GetFullPath(options.DataDirectory);
+                var dir = options.DataDirectory;
                 Directory.CreateDirectory(dir);
                 var sqlite = builder.Configuration.GetConnectionString("Sqlite") ?? $"Data Source={Path.Combine(dir, "hotline-events.db")}";
                 builder.Services.AddSingleton<IEventStore>(sp => new SqliteEventStore(sqlite, sp.GetRequiredService<TimeProvider>()));
