@@ -31,6 +31,12 @@ public sealed class CalendarDeadlines : IDeadlinePolicy
 
     public Deadline Due(TimeLimitKind kind, string type, string urgency, DateTimeOffset start) => _calculator.Due(kind, type, urgency, start);
 
+    /// <summary>
+    /// An extension of <paramref name="workingDays"/> working days. The current deadline is 24:00 of its last day (stored as
+    /// 00:00 of the next); counting starts after that last day, so the instant just before it is the start.
+    /// </summary>
+    public Deadline Extend(DateTimeOffset currentDue, int workingDays) => _calculator.Calendar.AddWorkingDays(currentDue.AddTicks(-1), workingDays);
+
     public void Use(HolidaySchedule schedule) => _calculator = new DeadlineCalculator(_rules, new WorkingCalendar(schedule));
 
     public const string Stream = "calendar";

@@ -50,6 +50,14 @@ public sealed class CityReference : ITicketReference
 
     public bool IsHandlingUnit(string unitId) => _units.TryGetValue(unitId, out var u) && u.Kind != UnitKinds.Office;
 
+    public bool IsBelow(string unitId, string ancestorId) => unitId != ancestorId && IsWithin(unitId, ancestorId);
+
+    /// <summary>The version of the dispatch catalogue (recorded with every dispatch).</summary>
+    public string CatalogueVersion { get; init; } = "1";
+
+    /// <summary>The version of the category tree (recorded with every registration).</summary>
+    public string CategoryVersion { get; init; } = "1";
+
     public Unit? UnitOf(string? id) => id is not null && _units.TryGetValue(id, out var u) ? u : null;
 
     /// <summary>"城乡建设 / 物业 / 物业服务".</summary>
