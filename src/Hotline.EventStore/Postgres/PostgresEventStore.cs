@@ -1,6 +1,7 @@
 using System.IO;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -21,6 +22,9 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
     /// <summary>The NOTIFY channel an append signals on after commit.</summary>
     public const string Channel = "hotline_events";
 
+    /// <summary>At most this many events go into one group commit (a request is never split).</summary>
+    private const int MaxBatchEvents = 2_000;
+
     private const long SchemaLockKey = 0x484F544C494E4501;
     private const string Columns = "position, stream_id, stream_revision, event_id, type, data::text, metadata::text";
 
@@ -32,7 +36,9 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
     private readonly SemaphoreSlim schemaGate = new(1, 1);
     private readonly CancellationTokenSource stopping = new();
     private readonly Lock listenerLock = new();
+    private readonly Channel<PendingAppend> queue = System.Threading.Channels.Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
     private Task? listener;
+    private volatile Task? writerTask;
     private volatile bool schemaReady;
 
     /// <param name="dataSource">The data source to use; the caller owns it.</param>
@@ -110,99 +116,308 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
     {
         AppendRules.ValidateBatch(streamId, events);
         await EnsureSchemaAsync(cancellationToken);
-        var result = await Unavailable.MapAsync(() => AppendCoreAsync(streamId, expected, events, cancellationToken));
-        appended.Pulse();
-        return result;
+        var request = new PendingAppend(streamId, expected, events, cancellationToken);
+        EnsureWriting();
+        ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(request), this);
+
+        return await request.Completion.Task;
     }
 
-    private async Task<AppendResult> AppendCoreAsync(string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, CancellationToken cancellationToken)
+    /// <summary>Starts (once) the writer task that drains the append queue.</summary>
+    private void EnsureWriting()
+    {
+        if (writerTask is not null)
+        {
+            return;
+        }
+
+        lock (listenerLock)
+        {
+            writerTask ??= Task.Run(WriteLoopAsync);
+        }
+    }
+
+    /// <summary>
+    /// Group commit: one task takes every append waiting in the queue (up to <see cref="MaxBatchEvents"/> events),
+    /// decides and writes them in one transaction under the append lock, and acknowledges them after its commit.
+    /// </summary>
+    private async Task WriteLoopAsync()
+    {
+        var carried = new List<PendingAppend>();
+        var batch = new List<PendingAppend>();
+        var eventCount = 0;
+        while (carried.Count > 0 || await queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            eventCount = 0;
+            foreach (var request in carried)
+            {
+                Take(request);
+            }
+
+            carried.Clear();
+            while (eventCount < MaxBatchEvents && queue.Reader.TryRead(out var request))
+            {
+                Take(request);
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            var deferred = await WriteBatchAsync(batch);
+            if (deferred.Count > 0)
+            {
+                carried.AddRange(deferred);
+            }
+
+            appended.Pulse();
+        }
+
+        void Take(PendingAppend request)
+        {
+            if (request.CancellationToken.IsCancellationRequested)
+            {
+                request.Completion.TrySetCanceled(request.CancellationToken);
+                return;
+            }
+
+            batch.Add(request);
+            eventCount += request.Events.Count;
+        }
+    }
+
+    /// <summary>
+    /// Writes one group; completes every request in it except those returned (to go into the next group).
+    /// When the group fails for a reason other than an outage (e.g. invalid JSON in one request), each request is
+    /// retried in a transaction of its own so one bad request fails alone.
+    /// </summary>
+    private async Task<List<PendingAppend>> WriteBatchAsync(List<PendingAppend> batch)
+    {
+        try
+        {
+            var (outcomes, deferred) = await AppendGroupAsync(batch, CancellationToken.None);
+            foreach (var (request, outcome) in outcomes)
+            {
+                outcome.Complete(request.Completion);
+            }
+
+            return deferred;
+        }
+        catch (Exception e) when (Unavailable.IsUnavailable(e))
+        {
+            var unavailable = new EventStoreUnavailableException($"The PostgreSQL event store is unavailable: {e.Message}", e);
+            foreach (var request in batch)
+            {
+                request.Completion.TrySetException(unavailable);
+            }
+        }
+        catch (Exception e) when (batch.Count == 1)
+        {
+            batch[0].Completion.TrySetException(e);
+        }
+        catch (Exception)
+        {
+            foreach (var request in batch)
+            {
+                await WriteBatchAsync([request]);
+            }
+        }
+
+        return [];
+    }
+
+    /// <summary>What one request of a group ends with: a result or an exception.</summary>
+    private readonly record struct Outcome(AppendResult? Result, Exception? Error)
+    {
+        public void Complete(TaskCompletionSource<AppendResult> completion)
+        {
+            if (Error is not null)
+            {
+                completion.TrySetException(Error);
+            }
+            else
+            {
+                completion.TrySetResult(Result!);
+            }
+        }
+    }
+
+    private async Task<(List<(PendingAppend Request, Outcome Outcome)> Outcomes, List<PendingAppend> Deferred)> AppendGroupAsync(
+        List<PendingAppend> group, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
 
         // Round trip 1: the global append lock, then (each statement with a fresh snapshot under
-        // READ COMMITTED, so it sees every append committed before we got the lock) the stream's
-        // revision and which ids of the batch are already stored.
-        long current;
-        var existing = new List<StoredEventId>();
-        long lastPosition = 0;
+        // READ COMMITTED, so it sees every append committed before we got the lock) the last revision
+        // of every stream of the group and which of the group's event ids are already stored.
+        var heads = new Dictionary<string, (long Revision, long Position)>(StringComparer.Ordinal);
+        var stored = new Dictionary<Guid, StoredEventId>();
         await using (var batch = new NpgsqlBatch(connection, tx))
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({AppendLockKey})"));
-            var revision = new NpgsqlBatchCommand(
-                "SELECT stream_revision, position FROM hotline_events WHERE stream_id = $1 ORDER BY stream_revision DESC LIMIT 1");
-            revision.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamId });
-            batch.BatchCommands.Add(revision);
+            var revisions = new NpgsqlBatchCommand(
+                "SELECT DISTINCT ON (stream_id) stream_id, stream_revision, position FROM hotline_events " +
+                "WHERE stream_id = ANY($1) ORDER BY stream_id, stream_revision DESC");
+            revisions.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = group.Select(r => r.StreamId).Distinct(StringComparer.Ordinal).ToArray() });
+            batch.BatchCommands.Add(revisions);
             var ids = new NpgsqlBatchCommand(
                 "SELECT event_id, stream_id, stream_revision, position FROM hotline_events WHERE event_id = ANY($1)");
-            ids.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = events.Select(e => e.EventId).ToArray() });
+            ids.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = group.SelectMany(r => r.Events).Select(e => e.EventId).ToArray() });
             batch.BatchCommands.Add(ids);
 
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
             await reader.NextResultAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken))
+            while (await reader.ReadAsync(cancellationToken))
             {
-                current = reader.GetInt64(0);
-                lastPosition = reader.GetInt64(1);
-            }
-            else
-            {
-                current = -1;
+                heads[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2));
             }
 
             await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                existing.Add(new StoredEventId(reader.GetGuid(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+                var id = new StoredEventId(reader.GetGuid(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3));
+                stored[id.EventId] = id;
             }
         }
 
-        if (events.Count == 0)
+        // Decide each request in queue order, as if each ran alone after the ones before it. A request whose
+        // outcome depends on a position not known yet (an id or an empty append on a stream written earlier in
+        // this group) waits for the next group.
+        var outcomes = new List<(PendingAppend Request, Outcome Outcome)>(group.Count);
+        var deferred = new List<PendingAppend>();
+        var accepted = new List<(PendingAppend Request, long FirstRevision)>();
+        var writtenIds = new HashSet<Guid>();
+        var writtenStreams = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var request in group)
         {
-            AppendRules.CheckExpected(streamId, expected, current);
-            return new AppendResult(current, lastPosition);
-        }
-
-        if (AppendRules.CheckIdempotent(streamId, expected, current, events, existing) is { } original)
-        {
-            return original;
-        }
-
-        AppendRules.CheckExpected(streamId, expected, current);
-
-        // Round trip 2: one INSERT per event (so positions follow batch order), then NOTIFY,
-        // which PostgreSQL delivers only when the transaction commits.
-        var created = time.GetUtcNow();
-        await using (var batch = new NpgsqlBatch(connection, tx))
-        {
-            for (var i = 0; i < events.Count; i++)
+            if (request.Events.Any(e => writtenIds.Contains(e.EventId)) || (request.Events.Count == 0 && writtenStreams.Contains(request.StreamId)))
             {
-                var e = events[i];
+                deferred.Add(request);
+                continue;
+            }
+
+            var (current, lastPosition) = heads.TryGetValue(request.StreamId, out var head) ? head : (-1L, 0L);
+            try
+            {
+                if (request.Events.Count == 0)
+                {
+                    AppendRules.CheckExpected(request.StreamId, request.Expected, current);
+                    outcomes.Add((request, new Outcome(new AppendResult(current, lastPosition), null)));
+                    continue;
+                }
+
+                var existing = request.Events.Where(e => stored.ContainsKey(e.EventId)).Select(e => stored[e.EventId]).ToList();
+                if (AppendRules.CheckIdempotent(request.StreamId, request.Expected, current, request.Events, existing) is { } original)
+                {
+                    outcomes.Add((request, new Outcome(original, null)));
+                    continue;
+                }
+
+                AppendRules.CheckExpected(request.StreamId, request.Expected, current);
+            }
+            catch (WrongExpectedVersionException e)
+            {
+                outcomes.Add((request, new Outcome(null, e)));
+                continue;
+            }
+
+            accepted.Add((request, current + 1));
+            heads[request.StreamId] = (current + request.Events.Count, 0);
+            writtenStreams.Add(request.StreamId);
+            foreach (var e in request.Events)
+            {
+                writtenIds.Add(e.EventId);
+            }
+        }
+
+        if (accepted.Count > 0)
+        {
+            // Round trip 2: one multi-row INSERT for the whole group (positions follow queue order, then batch
+            // order), then NOTIFY, which PostgreSQL delivers only when the transaction commits.
+            var count = accepted.Sum(a => a.Request.Events.Count);
+            var streams = new string[count];
+            var revisions = new long[count];
+            var eventIds = new Guid[count];
+            var types = new string[count];
+            var data = new string[count];
+            var metadata = new string[count];
+            var i = 0;
+            foreach (var (request, firstRevision) in accepted)
+            {
+                for (var j = 0; j < request.Events.Count; j++, i++)
+                {
+                    var e = request.Events[j];
+                    streams[i] = request.StreamId;
+                    revisions[i] = firstRevision + j;
+                    eventIds[i] = e.EventId;
+                    types[i] = e.Type;
+                    data[i] = EventStoreJson.DataToText(e.Data);
+                    metadata[i] = EventStoreJson.SerializeMetadata(e.Metadata);
+                }
+            }
+
+            var positions = new long[count];
+            await using (var batch = new NpgsqlBatch(connection, tx))
+            {
                 var insert = new NpgsqlBatchCommand(
                     "INSERT INTO hotline_events (stream_id, stream_revision, event_id, type, data, metadata, created) " +
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING position");
-                insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = streamId });
-                insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = current + 1 + i });
-                insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = e.EventId });
-                insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Type });
-                insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = EventStoreJson.DataToText(e.Data), NpgsqlDbType = NpgsqlDbType.Jsonb });
-                insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = EventStoreJson.SerializeMetadata(e.Metadata), NpgsqlDbType = NpgsqlDbType.Jsonb });
-                insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = created });
+                    "SELECT s, r, id, t, d, m, $7 FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) " +
+                    "WITH ORDINALITY AS u(s, r, id, t, d, m, n) ORDER BY n RETURNING event_id, position");
+                insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = streams });
+                insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = revisions });
+                insert.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = eventIds });
+                insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = types });
+                insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+                insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+                insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = time.GetUtcNow() });
                 batch.BatchCommands.Add(insert);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_notify('{Channel}', '')"));
+
+                var index = new Dictionary<Guid, int>(count);
+                for (var k = 0; k < count; k++)
+                {
+                    index[eventIds[k]] = k;
+                }
+
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    positions[index[reader.GetGuid(0)]] = reader.GetInt64(1);
+                }
             }
 
-            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_notify('{Channel}', '')"));
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-            for (var i = 0; i < events.Count; i++)
+            // Positions must follow the order of the arrays (the ORDER BY above); a reader relies on it.
+            for (var k = 1; k < count; k++)
             {
-                await reader.ReadAsync(cancellationToken);
-                lastPosition = reader.GetInt64(0);
-                await reader.NextResultAsync(cancellationToken);
+                if (positions[k] <= positions[k - 1])
+                {
+                    throw new InvalidOperationException("PostgreSQL handed out event positions out of order.");
+                }
+            }
+
+            i = 0;
+            foreach (var (request, firstRevision) in accepted)
+            {
+                i += request.Events.Count;
+                outcomes.Add((request, new Outcome(new AppendResult(firstRevision + request.Events.Count - 1, positions[i - 1]), null)));
             }
         }
 
         await tx.CommitAsync(cancellationToken);
-        return new AppendResult(current + events.Count, lastPosition);
+        return (outcomes, deferred);
+    }
+
+    /// <summary>An append waiting for the writer task.</summary>
+    private sealed class PendingAppend(string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, CancellationToken cancellationToken)
+    {
+        public string StreamId { get; } = streamId;
+        public ExpectedRevision Expected { get; } = expected;
+        public IReadOnlyList<EventData> Events { get; } = events;
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     public async IAsyncEnumerable<RecordedEvent> ReadStreamAsync(string streamId, long fromRevision = 0, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -366,6 +581,13 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Appends already queued are still written; new ones are refused.
+        queue.Writer.TryComplete();
+        if (writerTask is { } writing)
+        {
+            await writing;
+        }
+
         await stopping.CancelAsync();
         Task? running;
         lock (listenerLock)

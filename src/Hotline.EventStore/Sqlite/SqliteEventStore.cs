@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
 namespace Hotline.EventStore.Sqlite;
@@ -15,13 +16,17 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     private const string Columns = "position, stream_id, stream_revision, event_id, type, data, metadata";
     private const int BusyTimeoutMs = 30_000;
 
+    /// <summary>At most this many events go into one group commit (a request is never split).</summary>
+    private const int MaxBatchEvents = 2_000;
+
     private readonly string connectionString;
     private readonly TimeProvider time;
     private readonly TimeSpan pollInterval;
-    private readonly SemaphoreSlim writeGate = new(1, 1);
+    private readonly Channel<PendingAppend> queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
+    private volatile Task? writerTask;
     private readonly AppendSignal appended = new();
     private SqliteConnection? writer;
-    private bool disposed;
+    private volatile bool disposed;
 
     /// <param name="connectionString">A Microsoft.Data.Sqlite connection string (<c>Data Source=…</c>) or just a file path. In-memory databases are not supported.</param>
     /// <param name="time">Clock for the <c>created</c> column.</param>
@@ -48,35 +53,122 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     public async Task<AppendResult> AppendAsync(string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default)
     {
         AppendRules.ValidateBatch(streamId, events);
-        await writeGate.WaitAsync(cancellationToken);
-        try
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var request = new PendingAppend(streamId, expected, events, cancellationToken);
+        EnsureWriting();
+        ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(request), this);
+
+        return await request.Completion.Task;
+    }
+
+    private void EnsureWriting()
+    {
+        if (writerTask is not null)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            var connection = writer ??= OpenWriter();
-            AppendResult result;
-            using (var tx = connection.BeginTransaction(deferred: false)) // BEGIN IMMEDIATE: takes the write lock now
+            return;
+        }
+
+        lock (schemaLock)
+        {
+            writerTask ??= Task.Run(WriteLoopAsync);
+        }
+    }
+
+    /// <summary>
+    /// Group commit: one task takes every append waiting in the queue (up to <see cref="MaxBatchEvents"/> events)
+    /// and runs them in one <c>BEGIN IMMEDIATE</c> transaction, each inside its own savepoint so a failing request
+    /// (wrong expected revision, invalid JSON) is rolled back alone; one commit (one WAL fsync) acknowledges them all.
+    /// Each request reads the stream inside the transaction, so it sees the requests before it.
+    /// </summary>
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<PendingAppend>();
+        while (await queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            var eventCount = 0;
+            while (eventCount < MaxBatchEvents && queue.Reader.TryRead(out var request))
             {
-                result = Append(connection, tx, streamId, expected, events, out var wrote);
-                if (wrote)
+                if (request.CancellationToken.IsCancellationRequested)
                 {
-                    tx.Commit();
+                    request.Completion.TrySetCanceled(request.CancellationToken);
+                    continue;
                 }
+
+                batch.Add(request);
+                eventCount += request.Events.Count;
             }
 
-            appended.Pulse();
-            return result;
+            if (batch.Count > 0)
+            {
+                WriteBatch(batch);
+                appended.Pulse();
+            }
         }
-        catch (SqliteException)
+    }
+
+    private void WriteBatch(List<PendingAppend> batch)
+    {
+        var outcomes = new (AppendResult? Result, Exception? Error)[batch.Count];
+        try
         {
-            // A failed statement can leave the cached writer in an odd state; start afresh next time.
+            var connection = writer ??= OpenWriter();
+            using (var tx = connection.BeginTransaction(deferred: false)) // BEGIN IMMEDIATE: takes the write lock now
+            {
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    var request = batch[i];
+                    tx.Save("append");
+                    try
+                    {
+                        outcomes[i] = (Append(connection, tx, request.StreamId, request.Expected, request.Events, out _), null);
+                        tx.Release("append");
+                    }
+                    catch (Exception e) when (e is WrongExpectedVersionException or SqliteException or ArgumentException or FormatException)
+                    {
+                        tx.Rollback("append");
+                        tx.Release("append");
+                        outcomes[i] = (null, e);
+                    }
+                }
+
+                tx.Commit();
+            }
+        }
+        catch (Exception e) when (e is SqliteException or InvalidOperationException or IOException)
+        {
+            // A failed commit (or a broken connection) fails the whole group; start afresh next time.
             writer?.Dispose();
             writer = null;
-            throw;
+            foreach (var request in batch)
+            {
+                request.Completion.TrySetException(e);
+            }
+
+            return;
         }
-        finally
+
+        for (var i = 0; i < batch.Count; i++)
         {
-            writeGate.Release();
+            if (outcomes[i].Error is { } error)
+            {
+                batch[i].Completion.TrySetException(error);
+            }
+            else
+            {
+                batch[i].Completion.TrySetResult(outcomes[i].Result!);
+            }
         }
+    }
+
+    /// <summary>An append waiting for the writer task.</summary>
+    private sealed class PendingAppend(string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, CancellationToken cancellationToken)
+    {
+        public string StreamId { get; } = streamId;
+        public ExpectedRevision Expected { get; } = expected;
+        public IReadOnlyList<EventData> Events { get; } = events;
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private AppendResult Append(SqliteConnection connection, SqliteTransaction tx, string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, out bool wrote)
@@ -353,30 +445,25 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
 
     public void Dispose()
     {
-        writeGate.Wait();
-        try
+        if (disposed)
         {
-            if (disposed)
-            {
-                return;
-            }
-
-            disposed = true;
-            if (writer is not null)
-            {
-                SqliteConnection.ClearPool(writer);
-                writer.Dispose();
-                writer = null;
-            }
-            else
-            {
-                using var connection = new SqliteConnection(connectionString);
-                SqliteConnection.ClearPool(connection);
-            }
+            return;
         }
-        finally
+
+        // Appends already queued are still written; new ones are refused.
+        disposed = true;
+        queue.Writer.TryComplete();
+        writerTask?.GetAwaiter().GetResult();
+        if (writer is not null)
         {
-            writeGate.Release();
+            SqliteConnection.ClearPool(writer);
+            writer.Dispose();
+            writer = null;
+        }
+        else
+        {
+            using var connection = new SqliteConnection(connectionString);
+            SqliteConnection.ClearPool(connection);
         }
     }
 
