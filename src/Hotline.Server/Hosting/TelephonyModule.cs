@@ -1,14 +1,15 @@
 using Hotline.Server.Hosting;
 using Hotline.Telephony.FreeSwitch;
+using Hotline.Telephony.Kamailio;
 using Hotline.Telephony.Simulator;
 using Hotline.Telephony.Webhook;
 
 namespace Hotline.Server.Hosting;
 
 /// <summary>
-/// Chooses the telephony platform from "Hotline:Telephony": Simulator (embedded default), FreeSwitch, Webhook
-/// (or Kamailio, once its adapter is registered here). The generic CTI webhook can run beside any of them when
-/// "Hotline:Webhook:Secret" is set. Settings bind from "Hotline:FreeSwitch", "Hotline:Webhook", "Hotline:Simulator".
+/// Chooses the telephony platform from "Hotline:Telephony": Simulator (embedded default), FreeSwitch, Kamailio,
+/// Webhook. The generic CTI webhook can run beside any of them when "Hotline:Webhook:Secret" is set. Settings bind
+/// from "Hotline:FreeSwitch", "Hotline:Kamailio", "Hotline:Webhook", "Hotline:Simulator".
 /// </summary>
 public static class TelephonyModule
 {
@@ -29,10 +30,15 @@ public static class TelephonyModule
             case "freeswitch":
                 builder.Services.AddFreeSwitchTelephony(fs => builder.Configuration.GetSection("Hotline:FreeSwitch").Bind(fs));
                 break;
+            case "kamailio":
+                // Kamailio holds each INVITE while the ACD queues it; "Hotline:Kamailio:AgentUris:<agent>" or
+                // "Hotline:Kamailio:AgentUriTemplate" (sip:{agentId}@…) name the agents' phones.
+                builder.Services.AddKamailioTelephony(k => builder.Configuration.GetSection("Hotline:Kamailio").Bind(k));
+                break;
             case "webhook":
                 break;
             default:
-                throw new InvalidOperationException($"Hotline:Telephony must be Simulator, FreeSwitch or Webhook, not '{platform}'.");
+                throw new InvalidOperationException($"Hotline:Telephony must be Simulator, FreeSwitch, Kamailio or Webhook, not '{platform}'.");
         }
 
         if (platform.Equals("webhook", StringComparison.OrdinalIgnoreCase) || !string.IsNullOrEmpty(builder.Configuration["Hotline:Webhook:Secret"]))

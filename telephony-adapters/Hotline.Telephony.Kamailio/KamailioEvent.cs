@@ -1,0 +1,44 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Hotline.Telephony.Kamailio;
+
+/// <summary>One JSON event as kamailio.cfg sends it over evapi (see the evapi_relay calls there).</summary>
+public sealed record KamailioEvent(
+    string Event,
+    string CallId,
+    DateTimeOffset At,
+    IReadOnlyDictionary<string, string> Fields)
+{
+    public string? this[string name] => Fields.TryGetValue(name, out var v) && v.Length > 0 ? v : null;
+
+    public int? Code(string name) => this[name] is { } s && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? (int)v : null;
+
+    public long? Number(string name) => this[name] is { } s && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
+
+    /// <summary>Parses an evapi payload; null when it is not an event of ours (no "event" or "callid").</summary>
+    public static KamailioEvent? Parse(string json, DateTimeOffset now)
+    {
+        using var doc = JsonDocument.Parse(json);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) return null;
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in doc.RootElement.EnumerateObject())
+        {
+            fields[p.Name] = p.Value.ValueKind switch
+            {
+                JsonValueKind.String => p.Value.GetString() ?? "",
+                JsonValueKind.Number => p.Value.GetRawText(),
+                JsonValueKind.True => "1",
+                JsonValueKind.False => "0",
+                _ => "",
+            };
+        }
+        if (!fields.TryGetValue("event", out var name) || !fields.TryGetValue("callid", out var callId) || name.Length == 0 || callId.Length == 0) return null;
+        var at = now;
+        if (fields.TryGetValue("ts", out var ts) && double.TryParse(ts, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0)
+        {
+            at = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000));
+        }
+        return new KamailioEvent(name, callId, at, fields);
+    }
+}
