@@ -2,8 +2,10 @@ using System.Diagnostics;
 using Hotline.Server.Auth;
 using Hotline.Server.Calendar;
 using Hotline.Server.Calls;
+using Hotline.Server.Channels;
 using Hotline.Server.Hosting;
 using Hotline.Server.Jobs;
+using Hotline.Server.Knowledge;
 using Hotline.Server.Reference;
 using Hotline.Server.Reports;
 using Hotline.Server.Tickets;
@@ -29,6 +31,8 @@ builder.AddHotlineCalls();
 builder.AddHotlineTelephony();
 builder.AddHotlineReports();
 builder.AddHotlineJobs();
+builder.AddHotlineChannels();
+builder.AddHotlineKnowledge();
 
 var app = builder.Build();
 
@@ -50,6 +54,8 @@ app.MapHotlineTelephony();
 app.MapReports();
 app.MapJobs();
 app.MapCalendar();
+app.MapHotlineChannels();
+app.MapHotlineKnowledge();
 app.MapFallbackToFile("index.html");
 
 await app.Services.GetRequiredService<CalendarDeadlines>().LoadAsync(

@@ -1,0 +1,46 @@
+namespace Hotline.Server.Channels;
+
+/// <summary>The "Hotline:Channels" configuration section (environment: Hotline__Channels__GatewayUrl=…).</summary>
+public sealed class ChannelsOptions
+{
+    public const string Section = "Hotline:Channels";
+
+    /// <summary>The outbound SMS/mail gateway (HTTP POST, see README). Empty: messages are logged and counted as delivered (development).</summary>
+    public string? GatewayUrl { get; set; }
+
+    /// <summary>Sent as X-Gateway-Key to the outbound gateway.</summary>
+    public string GatewayKey { get; set; } = "";
+
+    /// <summary>Shared secret the SMS operator sends as X-Sms-Secret on the inbound webhook.</summary>
+    public string SmsWebhookSecret { get; set; } = "dev-sms-secret";
+
+    /// <summary>Folder watched for .eml files (the mailbox's drop folder). Default: {DataDirectory}/maildrop.</summary>
+    public string? MailDropDirectory { get; set; }
+
+    public double MailPollSeconds { get; set; } = 5;
+
+    /// <summary>Channel response limits: SMS acknowledgement, mailbox answer.</summary>
+    public double SmsResponseMinutes { get; set; } = 3;
+    public double MailResponseHours { get; set; } = 24;
+
+    /// <summary>Anti-abuse: verification codes and public submissions per phone per hour, requests per client address per minute.</summary>
+    public int CodesPerPhonePerHour { get; set; } = 5;
+    public int SubmissionsPerPhonePerHour { get; set; } = 5;
+    public int PublicRequestsPerAddressPerMinute { get; set; } = 60;
+
+    /// <summary>Partners (city app, WeChat mini-program, upper platforms, 110) with client credentials.</summary>
+    public List<PartnerOptions> Partners { get; set; } = [];
+
+    /// <summary>Outbound delivery retry backoff cap.</summary>
+    public double MaxRetrySeconds { get; set; } = 300;
+}
+
+public sealed class PartnerOptions
+{
+    public string Id { get; set; } = "";
+    public string Secret { get; set; } = "";
+    public string Name { get; set; } = "";
+
+    /// <summary>The ticket channel recorded for this partner's tickets: APP, 微信, 上级派发 or 110转入.</summary>
+    public string Channel { get; set; } = "APP";
+}

@@ -1,0 +1,85 @@
+using System.Text.RegularExpressions;
+using Hotline.Domain.Tickets;
+using Hotline.EventStore;
+using Hotline.Server.Storage;
+
+namespace Hotline.Server.Channels;
+
+/// <summary>
+/// Feeds the channel read models (drafts, outbox, appeals) from the global log, from position 0 at start, then live;
+/// and turns ticket facts into citizen notifications (受理 number, 答复, 回访 survey) in the outbox. The outbox ids come
+/// from the ticket and the kind, so a replay queues nothing twice.
+/// </summary>
+public sealed partial class ChannelsProjection(
+    IEventStore store,
+    ChannelStore channels,
+    EventSerializer ticketEvents,
+    DraftInbox drafts,
+    Outbox outbox,
+    Appeals appeals,
+    OutboxWriter writer,
+    ILogger<ChannelsProjection> logger) : BackgroundService
+{
+    private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _position;
+
+    public Task CaughtUp => _caughtUp.Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var head = await store.GetHeadPositionAsync(stoppingToken);
+                if (_position >= head) _caughtUp.TrySetResult();
+                await foreach (var e in store.SubscribeToAllAsync(_position, stoppingToken))
+                {
+                    await ApplyAsync(e, stoppingToken);
+                    _position = e.Position;
+                    if (e.Position >= head) _caughtUp.TrySetResult();
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Channel projection dropped at {Position}; resubscribing", _position);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task ApplyAsync(RecordedEvent e, CancellationToken ct)
+    {
+        if (channels.Serializer.IsKnown(e.Type))
+        {
+            var data = channels.Serializer.Deserialize(e)!;
+            drafts.Apply(data, e.StreamRevision);
+            outbox.Apply(data, e.StreamRevision);
+            appeals.Apply(data);
+            if (data is MessageDelivered d && outbox.Get(d.MessageId) is { Kind: "ack", RefId: { } draftId }) drafts.Acknowledged(draftId, d.At);
+            return;
+        }
+        if (!e.StreamId.StartsWith("ticket-", StringComparison.Ordinal) || !ticketEvents.IsKnown(e.Type)) return;
+        var fact = ticketEvents.Deserialize(e);
+        if (fact is TicketRegistered registered) appeals.Registered(registered);
+        // Facts older than a day are history (an existing database meeting this module for the first time): no messages for them.
+        if (e.Metadata.Timestamp < channels.Time.GetUtcNow().AddDays(-1)) return;
+        switch (fact)
+        {
+            case TicketRegistered r:
+                if (r.Channel != "电话" && Mobile().IsMatch(r.CallerPhone))
+                    await writer.QueueAsync("短信", r.CallerPhone, "registered", $"【12345】您的诉求已受理，工单编号 {r.Number}。可在 12345 网站凭编号和手机号查询进度。", r.TicketId, $"ticket:{r.TicketId}:registered", ct);
+                break;
+            case ReplyAccepted a when appeals.Ticket(a.TicketId) is { } t && Mobile().IsMatch(t.Phone):
+                await writer.QueueAsync("短信", t.Phone, "reply", $"【12345】您的工单 {t.Number} 已有答复，可在 12345 网站查询并评价。", a.TicketId, $"ticket:{a.TicketId}:reply:{e.StreamRevision}", ct);
+                break;
+            case CallbackScheduled c when appeals.Ticket(c.TicketId) is { } t && Mobile().IsMatch(t.Phone):
+                await writer.QueueAsync("短信", t.Phone, "survey", $"【12345】请对工单 {t.Number} 的办理结果评价：登录 12345 网站“查询进度”页面即可评价。", c.TicketId, $"ticket:{c.TicketId}:survey:{e.StreamRevision}", ct);
+                break;
+        }
+    }
+
+    [GeneratedRegex(@"^1[3-9]\d{9}$")]
+    private static partial Regex Mobile();
+}
