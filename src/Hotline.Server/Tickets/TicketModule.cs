@@ -8,13 +8,26 @@ namespace Hotline.Server.Tickets;
 
 public static class TicketModule
 {
-    public sealed record RegisterRequest(string? Channel, string? Type, string? Urgency, string? CategoryCode, string? AreaCode, string? Address, string? Content, string? CallerName, string? CallerPhone, string? CallId, bool Confidential);
+    public sealed record RegisterRequest(string? Channel, string? Type, string? Urgency, string? CategoryCode, string? AreaCode, string? Address, string? Content, string? CallerName, string? CallerPhone, string? CallId, bool Confidential, bool Anonymous = false, IReadOnlyList<string>? CallIds = null);
     public sealed record AnswerDirectlyRequest(string? Text, string? KnowledgeItemId);
-    public sealed record DispatchRequest(string? UnitId, string? Reason);
-    public sealed record ReplyRequest(string? Result, string? Text);
+    public sealed record OutOfScopeRequest(string? ReasonCode, string? ReferredTo, string? Note);
+    public sealed record EmergencyRequest(string? Line, string? Note, string? CallId, DateTimeOffset? TransferredAt);
+    public sealed record DispatchRequest(string? UnitId, string? Reason, IReadOnlyList<string>? CoUnitIds = null, string? OverrideReason = null);
+    public sealed record SubDispatchRequest(string? UnitId, string? Reason);
+    public sealed record ReturnRequest(string? Reason, string? LegalBasis);
+    public sealed record DecisionRequest(Guid? TaskId, bool Approve, string? Comment, int? Days = null);
+    public sealed record ExtensionRequest(int? Days, string? Reason);
+    public sealed record NoteRequest(string? Text);
+    public sealed record FirstContactRequest(DateTimeOffset? ContactedAt);
+    public sealed record ReplyRequest(string? Result, string? Text, string? UnresolvedReason = null);
     public sealed record ReviewRequest(bool Accept, string? Comment);
     public sealed record CallbackRequest(string? Satisfaction, string? Comment);
+    public sealed record CallbackFailedRequest(string? Reason);
+    public sealed record UrgeRequest(Guid? TaskId, string? Reason);
+    public sealed record SuperviseRequest(Guid? TaskId, string? Level, string? Reason);
+    public sealed record MergeRequest(Guid? MasterId, string? Reason);
     public sealed record CloseRequest(string? Reason);
+    public sealed record ReopenRequest(string? Reason);
 
     public static IEndpointRouteBuilder MapTickets(this IEndpointRouteBuilder app)
     {
@@ -24,34 +37,62 @@ public static class TicketModule
         {
             var key = IdempotencyKey(http);
             var result = await tickets.RegisterAsync(new RegisterTicket(Guid.Empty, "", body.Channel ?? "电话", body.Type, body.Urgency ?? "一般", body.CategoryCode, body.AreaCode,
-                body.Address, body.Content, body.CallerName, body.CallerPhone, body.Confidential, body.CallId, user.UserId()), key, Correlation(http), ct);
+                body.Address, body.Content, body.CallerName, body.CallerPhone, body.Confidential, body.CallId, user.UserId()) { Anonymous = body.Anonymous, CallIds = body.CallIds ?? [] }, key, Correlation(http), ct);
             http.Response.Headers.ETag = ETag(result.Ticket.Version);
             return TypedResults.Created($"/api/tickets/{result.Ticket.Id}", views.Details(result.Ticket, result.History, user));
         }).RequireAuthorization("office");
 
-        group.MapGet("/", (ClaimsPrincipal user, TicketIndex index, TicketViews views, CityReference city, string? state, string? q, int? page, int? pageSize) =>
+        group.MapGet("/", async ([AsParameters] TicketSearch search, HttpContext http, ClaimsPrincipal user, TicketIndex index, TicketViews views, CityReference city, AuditLog audit, CancellationToken ct) =>
         {
-            var rows = Visible(index.All, user, city);
-            if (!string.IsNullOrEmpty(state) && Enum.TryParse<TicketState>(state, true, out var s)) rows = rows.Where(t => t.State == s);
-            if (!string.IsNullOrWhiteSpace(q)) rows = rows.Where(t => t.Number.Contains(q, StringComparison.Ordinal) || t.Content.Contains(q, StringComparison.Ordinal) || (user.IsOffice() && t.CallerPhone.Contains(q, StringComparison.Ordinal)));
-            return Paged(rows.OrderByDescending(t => t.RegisteredAt), views, page, pageSize);
+            var rows = search.Apply(Visible(index.All, user, city), user, city);
+            if (user.IsOffice() && !string.IsNullOrWhiteSpace(search.Phone))
+                await audit.RecordAsync(user, null, "按电话号码检索工单", AuditLog.Why(http, "检索来电人工单"), Masking.Phone(search.Phone.Trim()), ct);
+            return Paged(search.Ordered(rows), views, search.Page, search.PageSize);
         });
 
-        group.MapGet("/{id:guid}", async (Guid id, HttpContext http, ClaimsPrincipal user, TicketService tickets, TicketViews views, CityReference city, CancellationToken ct) =>
+        group.MapGet("/{id:guid}", async (Guid id, HttpContext http, ClaimsPrincipal user, TicketService tickets, TicketViews views, CityReference city, AuditLog audit, CancellationToken ct) =>
         {
             var result = await tickets.LoadAsync(id, ct);
             if (!CanSee(result.Ticket, user, city)) throw new TicketService.TicketNotFoundException(id);
+            await audit.RecordAsync(user, result.Ticket, "工单详情（含来电人信息）", AuditLog.Why(http, "办理工单"), null, ct);
             http.Response.Headers.ETag = ETag(result.Ticket.Version);
             return TypedResults.Ok(views.Details(result.Ticket, result.History, user));
         });
 
+        group.MapPost("/{id:guid}/merge", async (Guid id, MergeRequest body, HttpContext http, ClaimsPrincipal user, TicketService tickets, TicketViews views, CancellationToken ct) =>
+        {
+            if (body.MasterId is not { } masterId) throw new Domain.Common.DomainValidationException("masterId", "主工单不能为空");
+            var result = await tickets.MergeAsync(id, IfMatch(http), masterId, body.Reason, user.UserId(), IdempotencyKey(http), Correlation(http), ct);
+            http.Response.Headers.ETag = ETag(result.Ticket.Version);
+            return TypedResults.Ok(views.Details(result.Ticket, result.History, user));
+        }).RequireAuthorization("dispatcher");
+
         MapAction<AnswerDirectlyRequest>(group, TicketActions.AnswerDirectly, (b, u) => new AnswerDirectly(b.Text, b.KnowledgeItemId, u.UserId()), "office");
-        MapAction<DispatchRequest>(group, TicketActions.Dispatch, (b, u) => new DispatchTicket(Guid.CreateVersion7(), b.UnitId, b.Reason, u.UserId()), "dispatcher");
+        MapAction<OutOfScopeRequest>(group, TicketActions.OutOfScope, (b, u) => new RejectOutOfScope(b.ReasonCode, b.ReferredTo, b.Note, u.UserId()), "office");
+        MapAction<EmergencyRequest>(group, TicketActions.EmergencyTransfer, (b, u) => new TransferToEmergency(b.Line, b.Note, b.CallId, b.TransferredAt, u.UserId()), "office");
+        MapAction<DispatchRequest>(group, TicketActions.Dispatch, (b, u) => new DispatchTicket(Guid.CreateVersion7(), b.UnitId, b.Reason, u.UserId())
+        {
+            CoUnitIds = b.CoUnitIds ?? [],
+            CoTaskIds = (b.CoUnitIds ?? []).Select(_ => Guid.CreateVersion7()).ToList(),
+            OverrideReason = b.OverrideReason,
+        }, "dispatcher");
+        MapAction<SubDispatchRequest>(group, TicketActions.SubDispatch, (b, u) => new SubDispatchTask(Guid.CreateVersion7(), u.UnitId(), b.UnitId, b.Reason, u.UserId()), "handler");
         MapAction<EmptyRequest>(group, TicketActions.SignFor, (_, u) => new SignForTask(u.UnitId(), u.UserId()), "handler");
-        MapAction<ReplyRequest>(group, TicketActions.Reply, (b, u) => new SubmitReply(u.UnitId(), b.Result, b.Text, u.UserId()), "handler");
+        MapAction<ReturnRequest>(group, TicketActions.RequestReturn, (b, u) => new RequestReturn(u.UnitId(), b.Reason, b.LegalBasis, u.UserId()), "handler");
+        MapAction<DecisionRequest>(group, TicketActions.DecideReturn, (b, u) => new DecideReturn(b.TaskId, b.Approve, b.Comment, OfficeOrUnit(u), u.UserId()), DecidersPolicy);
+        MapAction<ExtensionRequest>(group, TicketActions.RequestExtension, (b, u) => new RequestExtension(u.UnitId(), b.Days, b.Reason, u.UserId()), "handler");
+        MapAction<DecisionRequest>(group, TicketActions.DecideExtension, (b, u) => new DecideExtension(b.TaskId, b.Approve, b.Days, b.Comment, OfficeOrUnit(u), u.UserId()), DecidersPolicy);
+        MapAction<NoteRequest>(group, TicketActions.Note, (b, u) => new AddProgressNote(OfficeOrUnit(u), b.Text, u.UserId()), NotesPolicy);
+        MapAction<FirstContactRequest>(group, TicketActions.FirstContact, (b, u) => new RecordFirstContact(u.UnitId(), b.ContactedAt, u.UserId()), "handler");
+        MapAction<ReplyRequest>(group, TicketActions.Reply, (b, u) => new SubmitReply(u.UnitId(), b.Result, b.Text, u.UserId()) { UnresolvedReason = b.UnresolvedReason }, "handler");
         MapAction<ReviewRequest>(group, TicketActions.Review, (b, u) => new ReviewReply(b.Accept, b.Comment, u.UserId()), "dispatcher");
+        MapAction<EmptyRequest>(group, TicketActions.ScheduleCallback, (_, u) => new ScheduleCallback(u.UserId()), "dispatcher");
         MapAction<CallbackRequest>(group, TicketActions.Callback, (b, u) => new RecordCallback(b.Satisfaction, b.Comment, u.UserId()), "callback");
+        MapAction<CallbackFailedRequest>(group, TicketActions.CallbackFailed, (b, u) => new RecordCallbackAttemptFailed(b.Reason, u.UserId()), "callback");
+        MapAction<UrgeRequest>(group, TicketActions.Urge, (b, u) => new UrgeTicket(b.TaskId, b.Reason, false, u.UserId()), LayersPolicy);
+        MapAction<SuperviseRequest>(group, TicketActions.Supervise, (b, u) => new SuperviseTicket(b.TaskId, b.Level, b.Reason, false, u.UserId()), LayersPolicy);
         MapAction<CloseRequest>(group, TicketActions.Close, (b, u) => new CloseTicket(b.Reason, u.UserId()), "dispatcher");
+        MapAction<ReopenRequest>(group, TicketActions.Reopen, (b, u) => new ReopenTicket(b.Reason, u.UserId()), "dispatcher");
 
         app.MapGet("/api/worklists/{name}", (string name, ClaimsPrincipal user, TicketIndex index, TicketViews views, CityReference city, int? page, int? pageSize) =>
         {
@@ -66,15 +107,31 @@ public static class TicketModule
             };
             return rows is null ? Results.Problem(statusCode: 403, title: "无权查看该工作清单") : Results.Ok(Paged(rows, views, page, pageSize));
         }).RequireAuthorization().WithTags("tickets");
+        app.MapTicketQueries();
         return app;
     }
 
     public sealed record EmptyRequest;
 
+    /// <summary>Office users decide for the office (null); a unit handler decides for its unit (returns and extensions of its subtasks).</summary>
+    private static string? OfficeOrUnit(ClaimsPrincipal u) => u.IsOffice() ? null : u.UnitId();
+
+    private static readonly Action<Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder> DecidersPolicy = p => p.RequireRole(Roles.Dispatcher, Roles.Admin, Roles.Handler);
+    private static readonly Action<Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder> NotesPolicy = p => p.RequireRole(Roles.Agent, Roles.Supervisor, Roles.Dispatcher, Roles.Callback, Roles.Admin, Roles.Handler);
+    private static readonly Action<Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder> LayersPolicy = p => p.RequireRole(Roles.Dispatcher, Roles.Supervisor, Roles.Admin);
+
+    private static void MapAction<TBody>(RouteGroupBuilder group, string action, Func<TBody, ClaimsPrincipal, TicketCommand> toCommand, Action<Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder> policy)
+        where TBody : class =>
+        MapActionCore<TBody>(group, action, toCommand).RequireAuthorization(policy);
+
     private static void MapAction<TBody>(RouteGroupBuilder group, string action, Func<TBody, ClaimsPrincipal, TicketCommand> toCommand, string policy)
+        where TBody : class =>
+        MapActionCore<TBody>(group, action, toCommand).RequireAuthorization(policy);
+
+    private static RouteHandlerBuilder MapActionCore<TBody>(RouteGroupBuilder group, string action, Func<TBody, ClaimsPrincipal, TicketCommand> toCommand)
         where TBody : class
     {
-        group.MapPost("/{id:guid}/" + action, async (Guid id, HttpContext http, ClaimsPrincipal user, TicketService tickets, TicketViews views, TicketIndex index, CityReference city, CancellationToken ct) =>
+        return group.MapPost("/{id:guid}/" + action, async (Guid id, HttpContext http, ClaimsPrincipal user, TicketService tickets, TicketViews views, TicketIndex index, CityReference city, CancellationToken ct) =>
         {
             var known = index.Get(id);
             if (known is not null && !CanSee(known, user, city)) throw new TicketService.TicketNotFoundException(id);
@@ -83,7 +140,7 @@ public static class TicketModule
             var result = await tickets.ExecuteAsync(id, expected, toCommand(body, user), IdempotencyKey(http), Correlation(http), ct);
             http.Response.Headers.ETag = ETag(result.Ticket.Version);
             return TypedResults.Ok(views.Details(result.Ticket, result.History, user));
-        }).RequireAuthorization(policy).Accepts<TBody>("application/json").Produces<TicketDetails>();
+        }).Accepts<TBody>("application/json").Produces<TicketDetails>();
     }
 
     private static async Task<T> ReadBody<T>(HttpContext http, CancellationToken ct) where T : class

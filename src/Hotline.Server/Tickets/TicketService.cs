@@ -4,7 +4,7 @@ using Hotline.EventStore;
 namespace Hotline.Server.Tickets;
 
 /// <summary>Runs ticket commands: load the stream, decide, append with the expected version, update the inline read model.</summary>
-public sealed class TicketService(TicketStore store, TicketNumbers numbers, TicketIndex index, TicketContext context, TimeProvider time)
+public sealed class TicketService(TicketStore store, TicketNumbers numbers, TicketIndex index, TicketContext context, TimeProvider time, RepeatRules repeats)
 {
     public sealed class VersionMismatchException(long expected, long actual)
         : Exception($"The ticket is at version {actual}, the request expected {expected}.")
@@ -33,7 +33,7 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
         }
 
         var now = time.GetUtcNow();
-        var command = draft with { TicketId = ticketId };
+        var command = WithRepeats(draft with { TicketId = ticketId }, now);
         TicketDecider.Decide(Ticket.Initial, command with { Number = "" }, now, context); // validate before a number is taken
         var number = await numbers.AssignAsync(ticketId, now, ct);
         var events = TicketDecider.Decide(Ticket.Initial, command with { Number = number }, now, context);
@@ -62,6 +62,45 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
         return await CommitAsync(ticketId, state, events, commandId, command.Actor, correlationId, now, ct, recorded);
     }
 
+    /// <summary>
+    /// 并单: attaches the duplicate's content to the master, then closes the duplicate as merged. Two streams, two appends;
+    /// a retry after a failure between them finds the master already holding the duplicate and completes the second step.
+    /// </summary>
+    public async Task<Result> MergeAsync(Guid duplicateId, long expectedVersion, Guid masterId, string? reason, string actor, string? idempotencyKey, Guid correlationId, CancellationToken ct)
+    {
+        var (dup, dupRecorded) = await store.LoadAsync(duplicateId, ct);
+        if (dup.State == TicketState.None) throw new TicketNotFoundException(duplicateId);
+        var (master, masterRecorded) = await store.LoadAsync(masterId, ct);
+        if (master.State == TicketState.None) throw new Domain.Common.DomainValidationException("masterId", "主工单不存在");
+        if (dup.MergedInto == masterId) return new Result(dup, dupRecorded);
+        if (dup.Version != expectedVersion) throw new VersionMismatchException(expectedVersion, dup.Version);
+
+        var merge = new MergeIntoMaster(masterId, master.Number, master.IsOpen, reason, actor);
+        var now = time.GetUtcNow();
+        TicketDecider.Decide(dup, merge, now, context); // validate the duplicate side before touching the master
+        if (!master.Duplicates.Any(d => d.TicketId == duplicateId))
+        {
+            var attach = TicketDecider.Decide(master, new AttachDuplicate(duplicateId, dup.Number, dup.Content, actor), now, context);
+            await CommitAsync(masterId, master, attach, $"attach:{masterId:N}:{duplicateId:N}", actor, correlationId, now, ct, masterRecorded);
+        }
+        var events = TicketDecider.Decide(dup, merge, now, context);
+        var commandId = idempotencyKey is null ? $"{duplicateId:N}:{expectedVersion}:merge" : "cmd:" + idempotencyKey;
+        return await CommitAsync(duplicateId, dup, events, commandId, actor, correlationId, now, ct, dupRecorded);
+    }
+
+    /// <summary>Repeat callers: earlier tickets of the same phone and category (and area) in the window, and the 30-day contact count.</summary>
+    public RegisterTicket WithRepeats(RegisterTicket command, DateTimeOffset now)
+    {
+        var phone = command.CallerPhone?.Trim();
+        if (string.IsNullOrEmpty(phone)) return command;
+        var earlier = index.ByCaller(phone).Where(t => t.Id != command.TicketId).ToList();
+        var repeatOf = earlier
+            .Where(t => t.RegisteredAt >= now - repeats.Window && t.CategoryCode == command.CategoryCode && (!repeats.SameArea || t.AreaCode == command.AreaCode))
+            .OrderByDescending(t => t.RegisteredAt).Take(10)
+            .Select(t => new RepeatOfTicket(t.Id, t.Number, t.RegisteredAt)).ToList();
+        return command with { RepeatOf = repeatOf, ContactsLast30Days = earlier.Count(t => t.RegisteredAt >= now.AddDays(-30)) };
+    }
+
     public async Task<Result> LoadAsync(Guid ticketId, CancellationToken ct)
     {
         var (state, recorded) = await store.LoadAsync(ticketId, ct);
@@ -84,4 +123,11 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
         index.Put(after);
         return new Result(after, recorded);
     }
+}
+
+/// <summary>What makes a new ticket a repeat ("Hotline:Repeats"): same phone + same category (+ same area) within the window.</summary>
+public sealed record RepeatRules
+{
+    public TimeSpan Window { get; init; } = TimeSpan.FromDays(7);
+    public bool SameArea { get; init; } = true;
 }
