@@ -1,0 +1,203 @@
+// The agent's hot path in a real browser (Debian chromium, headless, driven by playwright-core) against a running
+// server: agent1 signs in; a simulated call is queued while agent1 is not ready (the wallboard shows it waiting);
+// agent1 goes ready with the keyboard, the call card pops, Alt+A accepts, the ticket form is filled and submitted
+// with Ctrl+Enter, Alt+H hangs up, Alt+W finishes wrap-up; super1's wallboard (a second browser context) follows
+// every step. Screenshots go to tests/artifacts/e2e/.
+//
+//   BASE_URL=http://127.0.0.1:8345 node tests/e2e/agent-console.mjs
+//
+// Exit code 0 = passed; otherwise the failing step and its reason are printed (and a screenshot of both pages).
+import { chromium } from 'playwright-core'
+import { mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const BASE_URL = (process.env.BASE_URL ?? 'http://127.0.0.1:8345').replace(/\/$/, '')
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
+const PASSWORD = process.env.HOTLINE_PASSWORD ?? 'Hotline@2026'
+const here = dirname(fileURLToPath(import.meta.url))
+const ARTIFACTS = process.env.ARTIFACTS ?? join(here, '..', 'artifacts', 'e2e')
+const STEP_TIMEOUT = 20_000
+mkdirSync(ARTIFACTS, { recursive: true })
+
+const started = Date.now()
+let shot = 0
+let step = 'start'
+const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s]`, ...a)
+
+async function snap(page, name) {
+  const file = join(ARTIFACTS, `${String(++shot).padStart(2, '0')}-${name}.png`)
+  await page.screenshot({ path: file, fullPage: true })
+  log('screenshot', file)
+}
+
+const tid = (id) => `[data-testid="${id}"]`
+
+async function signIn(context, username, landing) {
+  const page = await context.newPage()
+  page.on('pageerror', (e) => log(`${username} page error:`, e.message))
+  page.on('console', (m) => { if (m.type() === 'error') log(`${username} console:`, m.text()) })
+  await page.goto(`${BASE_URL}/login`)
+  await page.locator(`${tid('login-username')} input, input${tid('login-username')}`).first().fill(username)
+  await page.locator(`${tid('login-password')} input, input${tid('login-password')}`).first().fill(PASSWORD)
+  await page.locator(tid('login-submit')).click()
+  await page.waitForURL((u) => u.pathname === landing, { timeout: STEP_TIMEOUT })
+  return page
+}
+
+async function text(page, id) {
+  return ((await page.locator(tid(id)).first().textContent()) ?? '').trim()
+}
+
+/** Waits until the wallboard's figure `id` satisfies `ok` (the wallboard is pushed, never reloaded). */
+async function wallboardFigure(page, id, ok, what) {
+  const deadline = Date.now() + STEP_TIMEOUT
+  let last = ''
+  while (Date.now() < deadline) {
+    last = await text(page, id)
+    if (ok(last)) return last
+    await page.waitForTimeout(200)
+  }
+  throw new Error(`wallboard ${id} never became ${what} (last: "${last}")`)
+}
+
+async function agentTile(page, agentId, status) {
+  await page.locator(`${tid('wallboard-agent')}[data-agent-id="${agentId}"][data-status="${status}"]`).waitFor({ timeout: STEP_TIMEOUT })
+}
+
+async function pickInCascader(page, field, keyword) {
+  // The cascaders are filterable: type a word, ↓, Enter (the keyboard path of the README).
+  const input = page.locator(`${tid(field)} input`).first()
+  await input.click()
+  await input.pressSequentially(keyword, { delay: 30 })
+  const suggestion = page.locator('.el-cascader__suggestion-item:visible').first()
+  await suggestion.waitFor({ timeout: STEP_TIMEOUT })
+  await page.keyboard.press('ArrowDown')
+  await page.keyboard.press('Enter')
+  await page.locator('.el-cascader__suggestion-panel:visible').waitFor({ state: 'hidden', timeout: STEP_TIMEOUT }).catch(() => {})
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+})
+let agent, supervisor
+let failed = false
+try {
+  const viewport = { width: 1440, height: 1000 }
+  const agentContext = await browser.newContext({ viewport, locale: 'zh-CN' })
+  const supervisorContext = await browser.newContext({ viewport, locale: 'zh-CN' })
+
+  step = 'agent1 signs in'
+  agent = await signIn(agentContext, 'agent1', '/agent')
+  await agent.locator(`${tid('connection-badge')}[data-state="connected"]`).waitFor({ timeout: STEP_TIMEOUT })
+  await agent.locator(`${tid('state-tag')}[data-status]`).waitFor({ timeout: STEP_TIMEOUT })
+  log('agent1 console connected, state', await agent.locator(tid('state-tag')).getAttribute('data-status'))
+
+  step = 'super1 opens the wallboard'
+  supervisor = await signIn(supervisorContext, 'super1', '/wallboard')
+  await supervisor.locator(`${tid('connection-badge')}[data-state="connected"]`).waitFor({ timeout: STEP_TIMEOUT })
+  await agentTile(supervisor, 'agent1', (await agent.locator(tid('state-tag')).getAttribute('data-status')) ?? 'LoggedOut')
+  const offeredBefore = Number(await wallboardFigure(supervisor, 'wallboard-offered', (v) => /^\d+$/.test(v), 'a number'))
+  const answeredBefore = Number(await text(supervisor, 'wallboard-answered'))
+  await snap(supervisor, 'wallboard-before')
+
+  step = 'agent1 goes on break (Alt+B) so that the call waits'
+  await agent.keyboard.press('Alt+KeyB')
+  await agent.locator(`${tid('state-tag')}[data-status="NotReady"]`).waitFor({ timeout: STEP_TIMEOUT })
+  await agentTile(supervisor, 'agent1', 'NotReady')
+
+  step = 'a citizen calls (POST /api/dev/calls as the agent)'
+  const caller = '139' + String(Date.now()).slice(-8)
+  const injected = await agent.evaluate(async ({ caller }) => {
+    const { token } = JSON.parse(localStorage.getItem('hotline.session') ?? '{}')
+    const r = await fetch('/api/dev/calls', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ caller, elderly: true }),
+    })
+    return { status: r.status, body: await r.text() }
+  }, { caller })
+  if (injected.status !== 200) throw new Error(`POST /api/dev/calls → ${injected.status}: ${injected.body}`)
+  const callId = JSON.parse(injected.body).callId
+  log('call injected', callId, 'from', caller)
+
+  step = 'the wallboard shows the call waiting'
+  await wallboardFigure(supervisor, 'wallboard-waiting', (v) => Number(v) >= 1, '≥ 1')
+  await wallboardFigure(supervisor, 'wallboard-offered', (v) => Number(v) >= offeredBefore + 1, `≥ ${offeredBefore + 1}`)
+  await snap(supervisor, 'wallboard-call-waiting')
+
+  step = 'agent1 goes ready (Alt+R) and is offered the call'
+  await agent.keyboard.press('Alt+KeyR')
+  const card = agent.locator(`${tid('incoming-call')}[data-call-id="${callId}"]`)
+  await card.waitFor({ timeout: STEP_TIMEOUT })
+  const shownCaller = await text(agent, 'incoming-caller')
+  if (shownCaller !== caller) throw new Error(`the call card shows "${shownCaller}", expected ${caller}`)
+  await agent.locator(tid('badge-elderly')).waitFor({ timeout: STEP_TIMEOUT })
+  await agent.locator(`${tid('state-tag')}[data-status="Reserved"]`).waitFor({ timeout: STEP_TIMEOUT })
+  await snap(agent, 'agent-call-offered')
+  await wallboardFigure(supervisor, 'wallboard-waiting', (v) => v === '0', '0')
+
+  step = 'agent1 accepts with Alt+A'
+  await agent.keyboard.press('Alt+KeyA')
+  await agent.locator(tid('call-active')).waitFor({ timeout: STEP_TIMEOUT })
+  await agent.locator(`${tid('state-tag')}[data-status="OnCall"]`).waitFor({ timeout: STEP_TIMEOUT })
+  await card.waitFor({ state: 'detached', timeout: STEP_TIMEOUT })
+  const linkedCall = await text(agent, 'field-call-id')
+  if (linkedCall !== callId) throw new Error(`the form is linked to call "${linkedCall}", expected ${callId}`)
+  const focusedInForm = await agent.evaluate(() => !!document.activeElement?.closest('[data-testid="ticket-form"]'))
+  if (!focusedInForm) throw new Error('after accepting, the keyboard focus is not in the ticket form')
+  await agentTile(supervisor, 'agent1', 'OnCall')
+  await wallboardFigure(supervisor, 'wallboard-answered', (v) => Number(v) >= answeredBefore + 1, `≥ ${answeredBefore + 1}`)
+
+  step = 'agent1 registers the ticket (keyboard: type → category → area → address → content, Ctrl+Enter)'
+  // 诉求类型: the focus is on the first radio; → moves to 求助, → again to 投诉 (咨询 求助 投诉 …).
+  await agent.keyboard.press('ArrowRight')
+  await agent.keyboard.press('ArrowRight')
+  await pickInCascader(agent, 'field-category', '社会生活噪音')
+  await pickInCascader(agent, 'field-area', '湖滨社区')
+  await agent.locator(`${tid('field-address')} input`).fill('湖滨路 88 号 3 栋')
+  await agent.locator(`${tid('field-content')} textarea`).fill('楼下烧烤店每晚营业到凌晨两点，噪音扰民，多次沟通无果，希望有关部门处理。')
+  await agent.locator(`${tid('field-caller-name')} input`).fill('王建华')
+  const phone = await agent.locator(`${tid('field-caller-phone')} input`).inputValue()
+  if (phone !== caller) throw new Error(`the caller phone is prefilled with "${phone}", expected ${caller}`)
+  await snap(agent, 'agent-form-filled')
+  await agent.locator(`${tid('field-content')} textarea`).press('Control+Enter')
+  await agent.locator(tid('ticket-result')).waitFor({ timeout: STEP_TIMEOUT }).catch(async (e) => {
+    const err = await agent.locator(tid('ticket-form-error')).textContent().catch(() => null)
+    throw new Error(`no ticket result${err ? `; form error: ${err}` : ''} (${e.message})`)
+  })
+  const number = await text(agent, 'ticket-number')
+  if (!/^\d{8}-\d{6}$/.test(number)) throw new Error(`ticket number "${number}" is not YYYYMMDD-NNNNNN`)
+  log('ticket registered', number)
+  await snap(agent, 'agent-ticket-registered')
+
+  step = 'agent1 hangs up with Alt+H → wrap-up'
+  await agent.keyboard.press('Alt+KeyH')
+  await agent.locator(`${tid('state-tag')}[data-status="WrapUp"]`).waitFor({ timeout: STEP_TIMEOUT })
+  await agent.locator(tid('call-ended')).waitFor({ timeout: STEP_TIMEOUT })
+  await agentTile(supervisor, 'agent1', 'WrapUp')
+  await snap(agent, 'agent-wrap-up')
+  await snap(supervisor, 'wallboard-agent-wrap-up')
+
+  step = 'agent1 finishes wrap-up with Alt+W → ready'
+  await agent.keyboard.press('Alt+KeyW')
+  await agent.locator(`${tid('state-tag')}[data-status="Ready"]`).waitFor({ timeout: STEP_TIMEOUT })
+  await agent.locator(tid('call-ended')).waitFor({ state: 'detached', timeout: STEP_TIMEOUT })
+  await agent.locator(`${tid('recent-ticket')}:has-text("${number}")`).waitFor({ timeout: STEP_TIMEOUT })
+  await agentTile(supervisor, 'agent1', 'Ready')
+  await wallboardFigure(supervisor, 'wallboard-ready', (v) => Number(v) >= 1, '≥ 1')
+  await snap(agent, 'agent-ready-again')
+  await snap(supervisor, 'wallboard-after')
+  log(`PASSED in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+} catch (e) {
+  failed = true
+  console.error(`FAILED at step "${step}": ${e?.stack ?? e}`)
+  for (const [name, page] of [['agent', agent], ['supervisor', supervisor]]) {
+    if (page) await snap(page, `failure-${name}`).catch(() => {})
+  }
+} finally {
+  await browser.close()
+}
+process.exit(failed ? 1 : 0)
