@@ -70,7 +70,7 @@ public static class DemoWeekGenerator
         foreach (var (week, volume, current) in weeks)
         {
             // A different, but reproducible, stream per week.
-            var rng = new Random(HashCode.Combine(seed, week.Start.DayNumber));
+            var rng = new Random(unchecked((seed * 1_000_003) ^ week.Start.DayNumber)); // not HashCode.Combine: it is randomised per process
             var n = (int)Math.Round(ticketsPerWeek * volume * (0.97 + (0.06 * rng.NextDouble())));
             var gen = new WeekGen(city, rng, cutoff, options);
             for (var i = 0; i < n; i++)

@@ -50,6 +50,18 @@ public static partial class Masking
             return "";
         }
 
+        // Fast path: neither pattern can match without a run of 11+ digits somewhere in the text.
+        var digits = 0;
+        foreach (var ch in text)
+        {
+            digits += char.IsAsciiDigit(ch) ? 1 : 0;
+        }
+
+        if (digits < 11)
+        {
+            return text;
+        }
+
         var masked = IdPattern().Replace(text, m => IdNumber(m.Value));
         return MobilePattern().Replace(masked, m => Phone(m.Value));
     }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using DocumentFormat.OpenXml;
 using DocumentFormat.OpenXml.Drawing.Charts;
-using DocumentFormat.OpenXml.Packaging;
 using A = DocumentFormat.OpenXml.Drawing;
 using Index = DocumentFormat.OpenXml.Drawing.Charts.Index;
 using Xdr = DocumentFormat.OpenXml.Drawing.Spreadsheet;
@@ -37,34 +36,34 @@ internal static class Charts
 {
     private static readonly string[] Palette = ["4472C4", "ED7D31", "A5A5A5", "FFC000", "5B9BD5", "70AD47", "264478", "9E480E", "636363", "997300"];
 
-    /// <summary>Adds a drawing with the given charts to the worksheet part; returns the drawing's relationship id.</summary>
-    public static string Add(WorksheetPart sheet, IReadOnlyList<ChartSpec> charts)
+    /// <summary>
+    /// Lays out a drawing with the given charts for the sheet at <paramref name="sheetPath"/>: records the relationships
+    /// and returns the drawing's relationship id and the parts to write once the sheet's own entry is closed
+    /// (a zip in create mode has one open entry at a time).
+    /// </summary>
+    public static (string RelId, IReadOnlyList<(string Path, string ContentType, string Xml)> Parts) Add(XlsxPackage package, string sheetPath, IReadOnlyList<ChartSpec> charts)
     {
-        var drawings = sheet.AddNewPart<DrawingsPart>();
+        var drawingPath = $"xl/drawings/drawing{++package.Drawings}.xml";
+        var parts = new List<(string, string, string)>();
         var drawing = new Xdr.WorksheetDrawing();
         drawing.AddNamespaceDeclaration("xdr", "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing");
         drawing.AddNamespaceDeclaration("a", "http://schemas.openxmlformats.org/drawingml/2006/main");
+        drawing.AddNamespaceDeclaration("r", XlsxPackage.RelNs);
+        drawing.AddNamespaceDeclaration("c", "http://schemas.openxmlformats.org/drawingml/2006/chart");
         var id = 2u;
         foreach (var spec in charts)
         {
-            var chartPart = drawings.AddNewPart<ChartPart>();
-            using (var w = OpenXmlWriter.Create(chartPart))
-            {
-                w.WriteStartDocument();
-                w.WriteElement(Build(spec));
-            }
-
-            drawing.Append(Anchor(spec, drawings.GetIdOfPart(chartPart), id++));
+            var chartPath = $"xl/charts/chart{++package.ChartCount}.xml";
+            parts.Add((chartPath, XlsxPackage.ChartType, Declaration + Build(spec).OuterXml));
+            var rel = package.Relate(drawingPath, XlsxPackage.ChartRel, XlsxPackage.RelativeTarget(drawingPath, chartPath));
+            drawing.Append(Anchor(spec, rel, id++));
         }
 
-        using (var w = OpenXmlWriter.Create(drawings))
-        {
-            w.WriteStartDocument();
-            w.WriteElement(drawing);
-        }
-
-        return sheet.GetIdOfPart(drawings);
+        parts.Insert(0, (drawingPath, XlsxPackage.DrawingType, Declaration + drawing.OuterXml));
+        return (package.Relate(sheetPath, XlsxPackage.DrawingRel, XlsxPackage.RelativeTarget(sheetPath, drawingPath)), parts);
     }
+
+    private const string Declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
 
     private static Xdr.TwoCellAnchor Anchor(ChartSpec spec, string chartRelId, uint id) =>
         new(

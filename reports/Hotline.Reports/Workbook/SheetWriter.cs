@@ -1,6 +1,5 @@
 using System.Globalization;
 using DocumentFormat.OpenXml;
-using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
 
 namespace Hotline.Reports.Workbook;
@@ -20,8 +19,9 @@ internal readonly record struct XCell(string? Text, double? Number, uint Style, 
 
     public static XCell Pct(double? value) => N(value, Styles.Percent);
 
+    /// <summary>An instant as an Excel serial date in the city's offset, rounded to 10⁻⁶ day (0.09 s): 12 digits instead of 17.</summary>
     public static XCell Dt(DateTimeOffset? value, TimeSpan offset) =>
-        N(value?.ToOffset(offset).DateTime.ToOADate(), Styles.DateTime);
+        N(value is { } v ? Math.Round(v.ToOffset(offset).DateTime.ToOADate(), 6) : null, Styles.DateTime);
 
     public static implicit operator XCell(string text) => T(text);
 }
@@ -49,7 +49,7 @@ internal sealed class SharedStrings
         return i;
     }
 
-    public void WriteTo(SharedStringTablePart part)
+    public void WriteTo(Stream part)
     {
         using var w = OpenXmlWriter.Create(part);
         w.WriteStartDocument();
@@ -66,52 +66,59 @@ internal sealed class SharedStrings
 }
 
 /// <summary>
-/// Streams one worksheet with the SAX-style <see cref="OpenXmlWriter"/>: rows go straight to the part,
-/// so memory does not grow with the number of rows. Elements are emitted in schema order.
+/// Streams one worksheet: rows go straight to the part (a zip entry), so memory does not grow with the number of
+/// rows. The XML is emitted by hand through a buffered UTF-8 writer — the worksheet grammar used here is small and
+/// fixed, and <see cref="OpenXmlWriter"/> cost ~5 µs per cell (element prototypes, attribute lists, namespace
+/// look-ups), which made the 1M-row detail sheet take minutes. Elements are emitted in schema order.
 /// </summary>
 internal sealed class SheetWriter : IDisposable
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-    private readonly OpenXmlWriter w;
+    private static readonly string[] ColumnNames = Enumerable.Range(0, 256).Select(ColumnName).ToArray();
+    private readonly StreamWriter w;
     private readonly SharedStrings shared;
     private readonly List<ConditionalRule> rules = [];
     private readonly List<string> merges = [];
+    private readonly char[] number = new char[32];
     private bool finished;
 
-    public SheetWriter(WorksheetPart part, SharedStrings shared, IReadOnlyList<double> widths, int frozenRows, string name)
+    public SheetWriter(Stream stream, string path, SharedStrings shared, IReadOnlyList<double> widths, int frozenRows, string name)
     {
-        Part = part;
+        Path = path;
         Name = name;
         this.shared = shared;
-        w = OpenXmlWriter.Create(part);
-        w.WriteStartDocument();
-        w.WriteStartElement(new Worksheet(), [], [new KeyValuePair<string, string>("r", "http://schemas.openxmlformats.org/officeDocument/2006/relationships")]);
-
-        var view = new SheetView { WorkbookViewId = 0 };
+        w = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+        w.Write("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n");
+        w.Write("<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">");
+        w.Write("<sheetViews><sheetView workbookViewId=\"0\"");
         if (frozenRows > 0)
         {
             var top = $"A{frozenRows + 1}";
-            view.Append(new Pane { VerticalSplit = frozenRows, TopLeftCell = top, ActivePane = PaneValues.BottomLeft, State = PaneStateValues.Frozen });
-            view.Append(new Selection { Pane = PaneValues.BottomLeft, ActiveCell = top, SequenceOfReferences = new ListValue<StringValue> { InnerText = top } });
+            w.Write($"><pane ySplit=\"{frozenRows}\" topLeftCell=\"{top}\" activePane=\"bottomLeft\" state=\"frozen\"/><selection pane=\"bottomLeft\" activeCell=\"{top}\" sqref=\"{top}\"/></sheetView>");
+        }
+        else
+        {
+            w.Write("/>");
         }
 
-        w.WriteElement(new SheetViews(view));
-        w.WriteElement(new SheetFormatProperties { DefaultRowHeight = 16.5 });
+        w.Write("</sheetViews><sheetFormatPr defaultRowHeight=\"16.5\"/>");
         if (widths.Count > 0)
         {
-            var cols = new Columns();
+            w.Write("<cols>");
             for (var i = 0; i < widths.Count; i++)
             {
-                cols.Append(new Column { Min = (uint)(i + 1), Max = (uint)(i + 1), Width = widths[i], CustomWidth = true });
+                w.Write(string.Create(Inv, $"<col min=\"{i + 1}\" max=\"{i + 1}\" width=\"{widths[i]}\" customWidth=\"1\"/>"));
             }
 
-            w.WriteElement(cols);
+            w.Write("</cols>");
         }
 
-        w.WriteStartElement(new SheetData());
+        w.Write("<sheetData>");
     }
 
-    public WorksheetPart Part { get; }
+    /// <summary>Package path of the sheet part (xl/worksheets/sheetN.xml).</summary>
+    public string Path { get; }
+
     public string Name { get; }
 
     /// <summary>1-based index of the last row written.</summary>
@@ -126,20 +133,22 @@ internal sealed class SheetWriter : IDisposable
     public void Row(IReadOnlyList<XCell> cells, double? height = null)
     {
         RowIndex++;
-        var attrs = new List<OpenXmlAttribute>(3) { new("r", "", RowIndex.ToString(Inv)) };
+        w.Write("<row r=\"");
+        WriteInt(RowIndex);
         if (height is { } h)
         {
-            attrs.Add(new OpenXmlAttribute("ht", "", h.ToString(Inv)));
-            attrs.Add(new OpenXmlAttribute("customHeight", "", "1"));
+            w.Write("\" ht=\"");
+            w.Write(h.ToString(Inv));
+            w.Write("\" customHeight=\"1");
         }
 
-        w.WriteStartElement(new Row(), attrs);
+        w.Write("\">");
         for (var i = 0; i < cells.Count; i++)
         {
-            WriteCell(cells[i], i);
+            WriteCell(cells[i]);
         }
 
-        w.WriteEndElement();
+        w.Write("</row>");
     }
 
     public void Blank() => Row([]);
@@ -175,102 +184,122 @@ internal sealed class SheetWriter : IDisposable
     private void Finish()
     {
         finished = true;
-        w.WriteEndElement(); // sheetData
+        w.Write("</sheetData>");
         if (AutoFilter is not null)
         {
-            w.WriteElement(new AutoFilter { Reference = AutoFilter });
+            w.Write($"<autoFilter ref=\"{AutoFilter}\"/>");
         }
 
         if (merges.Count > 0)
         {
-            w.WriteElement(new MergeCells(merges.Select(m => new MergeCell { Reference = m })) { Count = (uint)merges.Count });
+            w.Write($"<mergeCells count=\"{merges.Count.ToString(Inv)}\">");
+            foreach (var m in merges)
+            {
+                w.Write($"<mergeCell ref=\"{m}\"/>");
+            }
+
+            w.Write("</mergeCells>");
         }
 
         var priority = 1;
         foreach (var group in rules.GroupBy(r => r.Range, StringComparer.Ordinal))
         {
-            var cf = new ConditionalFormatting { SequenceOfReferences = new ListValue<StringValue> { InnerText = group.Key } };
+            w.Write($"<conditionalFormatting sqref=\"{group.Key}\">");
             foreach (var r in group)
             {
-                cf.Append(new ConditionalFormattingRule(new Formula(r.Formula)) { Type = ConditionalFormatValues.Expression, FormatId = r.Dxf, Priority = priority++ });
+                w.Write(string.Create(Inv, $"<cfRule type=\"expression\" dxfId=\"{r.Dxf}\" priority=\"{priority++}\"><formula>"));
+                Escape(r.Formula);
+                w.Write("</formula></cfRule>");
             }
 
-            w.WriteElement(cf);
+            w.Write("</conditionalFormatting>");
         }
 
-        w.WriteElement(new PageMargins { Left = 0.5, Right = 0.5, Top = 0.75, Bottom = 0.75, Header = 0.3, Footer = 0.3 });
-        w.WriteElement(new PageSetup { PaperSize = 9, Orientation = OrientationValues.Landscape, FitToWidth = 1, FitToHeight = 0 });
+        w.Write("<pageMargins left=\"0.5\" right=\"0.5\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" footer=\"0.3\"/>");
+        w.Write("<pageSetup paperSize=\"9\" orientation=\"landscape\" fitToWidth=\"1\" fitToHeight=\"0\"/>");
         if (DrawingId is not null)
         {
-            w.WriteElement(new Drawing { Id = DrawingId });
+            w.Write($"<drawing r:id=\"{DrawingId}\"/>");
         }
 
-        w.WriteEndElement(); // worksheet
+        w.Write("</worksheet>");
     }
 
-    private static readonly Cell CellProto = new();
-    private static readonly CellValue ValueProto = new();
-    private static readonly InlineString InlineProto = new();
-    private static readonly Text TextProto = new();
-
-    private void WriteCell(XCell c, int column)
+    private void WriteCell(in XCell c)
     {
-        var attrs = new List<OpenXmlAttribute>(3) { new("r", "", Reference(column, RowIndex)) };
+        // No r attribute: every cell of a row is written, in order, so its position is implied (the attribute is
+        // optional in SpreadsheetML) — it was a fifth of the detail sheet's bytes.
+        w.Write("<c");
         if (c.Style != 0)
         {
-            attrs.Add(new OpenXmlAttribute("s", "", c.Style.ToString(Inv)));
+            w.Write(" s=\"");
+            WriteInt((int)c.Style);
         }
 
         if (c.Number is { } n)
         {
-            w.WriteStartElement(CellProto, attrs);
-            w.WriteStartElement(ValueProto);
-            w.WriteString(n.ToString("R", Inv));
-            w.WriteEndElement();
-            w.WriteEndElement();
+            w.Write(c.Style != 0 ? "\"><v>" : "><v>");
+            n.TryFormat(number, out var len, "R", Inv);
+            w.Write(number, 0, len);
+            w.Write("</v></c>");
         }
         else if (string.IsNullOrEmpty(c.Text))
         {
-            w.WriteStartElement(CellProto, attrs);
-            w.WriteEndElement();
+            w.Write(c.Style != 0 ? "\"/>" : "/>");
         }
         else if (c.Shared)
         {
-            attrs.Add(new OpenXmlAttribute("t", "", "s"));
-            w.WriteStartElement(CellProto, attrs);
-            w.WriteStartElement(ValueProto);
-            w.WriteString(shared.Get(c.Text).ToString(Inv));
-            w.WriteEndElement();
-            w.WriteEndElement();
+            w.Write(c.Style != 0 ? "\" t=\"s\"><v>" : " t=\"s\"><v>");
+            WriteInt(shared.Get(c.Text));
+            w.Write("</v></c>");
         }
         else
         {
-            attrs.Add(new OpenXmlAttribute("t", "", "inlineStr"));
-            w.WriteStartElement(CellProto, attrs);
-            w.WriteStartElement(InlineProto);
-            w.WriteStartElement(TextProto, [new OpenXmlAttribute("xml", "space", "http://www.w3.org/XML/1998/namespace", "preserve")]);
-            w.WriteString(XmlSafe(c.Text));
-            w.WriteEndElement();
-            w.WriteEndElement();
-            w.WriteEndElement();
+            w.Write(c.Style != 0 ? "\" t=\"inlineStr\"><is><t" : " t=\"inlineStr\"><is><t");
+            w.Write(char.IsWhiteSpace(c.Text[0]) || char.IsWhiteSpace(c.Text[^1]) ? " xml:space=\"preserve\">" : ">");
+            Escape(c.Text);
+            w.Write("</t></is></c>");
         }
     }
 
-    /// <summary>Drops characters XML 1.0 cannot carry (control characters pasted into summaries).</summary>
-    private static string XmlSafe(string s)
+    private void WriteInt(int value)
     {
-        foreach (var ch in s)
-        {
-            if (ch < 0x20 && ch is not ('\t' or '\n' or '\r'))
-            {
-                return new string(s.Where(x => x >= 0x20 || x is '\t' or '\n' or '\r').ToArray());
-            }
-        }
-
-        return s;
+        value.TryFormat(number, out var len, default, Inv);
+        w.Write(number, 0, len);
     }
 
-    public static string Column(int index)
+    /// <summary>Writes text escaped for XML content and attributes; drops characters XML 1.0 cannot carry.</summary>
+    private void Escape(string s)
+    {
+        var start = 0;
+        for (var i = 0; i < s.Length; i++)
+        {
+            var ch = s[i];
+            string? rep = ch switch
+            {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&quot;",
+                < ' ' when ch is not ('\t' or '\n' or '\r') => "",
+                _ => null,
+            };
+            if (rep is null)
+            {
+                continue;
+            }
+
+            w.Write(s.AsSpan(start, i - start));
+            w.Write(rep);
+            start = i + 1;
+        }
+
+        w.Write(s.AsSpan(start));
+    }
+
+    public static string Column(int index) => index < ColumnNames.Length ? ColumnNames[index] : ColumnName(index);
+
+    private static string ColumnName(int index)
     {
         var s = "";
         index++;

@@ -1,5 +1,4 @@
 using DocumentFormat.OpenXml;
-using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
 
 namespace Hotline.Reports.Workbook;
@@ -154,7 +153,7 @@ internal static class Styles
             new DifferentialFormats(Dxf("FF9C0006", "FFFFC7CE"), Dxf("FF9C5700", "FFFFEB9C"), Dxf("FF006100", "FFC6EFCE")) { Count = 3 });
     }
 
-    public static void WriteTo(WorkbookStylesPart part)
+    public static void WriteTo(Stream part)
     {
         using var w = OpenXmlWriter.Create(part);
         w.WriteStartDocument();

@@ -1,5 +1,4 @@
 using DocumentFormat.OpenXml;
-using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
 using Hotline.Reports.Analysis;
 using Hotline.Reports.Facts;
@@ -20,49 +19,65 @@ public static class WeeklyWorkbookWriter
     public static void Write(WeeklyFacts facts, Stream output, WeeklyReportOptions? options = null) =>
         Write(WeeklyReport.Build(facts, options), output);
 
-    public static void Write(WeeklyReport report, Stream output)
+    /// <summary>
+    /// Writes the workbook to any writable stream (seekable or not: the zip is written forward-only).
+    /// <paramref name="progress"/> gets the sheet being written and the fraction done (the detail sheet reports every
+    /// 10,000 rows).
+    /// </summary>
+    public static void Write(WeeklyReport report, Stream output, IProgress<WorkbookProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(output);
-        // The SDK's package needs a readable, seekable stream; anything else is buffered and copied.
-        var direct = output.CanRead && output.CanSeek && output.CanWrite;
-        var target = direct ? output : new MemoryStream();
-        using (var doc = SpreadsheetDocument.Create(target, SpreadsheetDocumentType.Workbook, autoSave: false))
+        using (var package = new XlsxPackage(output))
         {
-            var book = doc.AddWorkbookPart();
-            Styles.WriteTo(book.AddNewPart<WorkbookStylesPart>());
+            package.Relate("", XlsxPackage.OfficeDocument, "xl/workbook.xml");
+            package.Relate("", XlsxPackage.CoreRel, "docProps/core.xml");
+            package.Write("docProps/core.xml", XlsxPackage.CoreType, CoreProperties(report));
+            package.Relate(WorkbookPath, XlsxPackage.StylesRel, "styles.xml");
+            using (var s = package.Create("xl/styles.xml", XlsxPackage.StylesType))
+            {
+                Styles.WriteTo(s);
+            }
+
             var shared = new SharedStrings();
-            var ctx = new Context(report, book, shared);
+            var ctx = new Context(report, package, shared, progress);
+            Action[] sheets =
+            [
+                ctx.Overview, ctx.Types, ctx.Categories, ctx.HotIssues, ctx.Regions, ctx.Units, ctx.Satisfaction,
+                ctx.Alerts, ctx.Special, ctx.Supervision, ctx.Narrative, ctx.KpiNotes, ctx.Detail,
+            ];
+            foreach (var sheet in sheets)
+            {
+                sheet();
+            }
 
-            ctx.Overview();
-            ctx.Types();
-            ctx.Categories();
-            ctx.HotIssues();
-            ctx.Regions();
-            ctx.Units();
-            ctx.Satisfaction();
-            ctx.Alerts();
-            ctx.Special();
-            ctx.Supervision();
-            ctx.Narrative();
-            ctx.KpiNotes();
-            ctx.Detail();
+            package.Relate(WorkbookPath, XlsxPackage.SharedStringsRel, "sharedStrings.xml");
+            using (var s = package.Create("xl/sharedStrings.xml", XlsxPackage.SharedStringsType))
+            {
+                shared.WriteTo(s);
+            }
 
-            shared.WriteTo(book.AddNewPart<SharedStringTablePart>());
             ctx.WriteWorkbook();
         }
 
-        if (!direct)
-        {
-            target.Position = 0;
-            target.CopyTo(output);
-            target.Dispose();
-        }
-
         output.Flush();
+        progress?.Report(new WorkbookProgress("完成", 1));
     }
 
-    private sealed class Context(WeeklyReport r, WorkbookPart book, SharedStrings shared)
+    private const string WorkbookPath = "xl/workbook.xml";
+
+    private static string CoreProperties(WeeklyReport r)
+    {
+        var title = System.Security.SecurityElement.Escape($"{r.Facts.CityName}12345热线{r.Period.Label}度民意分析（{r.Period}）");
+        var created = r.Facts.Cutoff.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+            + "<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" "
+            + "xmlns:dcterms=\"http://purl.org/dc/terms/\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+            + $"<dc:title>{title}</dc:title><dc:creator>12345热线</dc:creator><dc:language>zh-CN</dc:language>"
+            + $"<dcterms:created xsi:type=\"dcterms:W3CDTF\">{created}</dcterms:created></cp:coreProperties>";
+    }
+
+    private sealed class Context(WeeklyReport r, XlsxPackage package, SharedStrings shared, IProgress<WorkbookProgress>? progress)
     {
         private readonly List<(string Name, string Id, string? Filter)> sheets = [];
         private TimeSpan Tz => r.Facts.UtcOffset;
@@ -83,7 +98,8 @@ public static class WeeklyWorkbookWriter
             }
 
             wb.Append(new CalculationProperties { CalculationId = 191029 });
-            using var w = OpenXmlWriter.Create(book);
+            using var s = package.Create(WorkbookPath, XlsxPackage.WorkbookType);
+            using var w = OpenXmlWriter.Create(s);
             w.WriteStartDocument();
             w.WriteElement(wb);
         }
@@ -97,17 +113,19 @@ public static class WeeklyWorkbookWriter
 
         private SheetWriter Sheet(string name, double[] widths, int frozenRows = 3)
         {
-            var part = book.AddNewPart<WorksheetPart>();
-            var sw = new SheetWriter(part, shared, widths, frozenRows, name);
-            sheets.Add((name, book.GetIdOfPart(part), null));
+            progress?.Report(new WorkbookProgress(name, (double)sheets.Count / SheetNames.Count));
+            var path = $"xl/worksheets/sheet{sheets.Count + 1}.xml";
+            var sw = new SheetWriter(package.Create(path, XlsxPackage.WorksheetType), path, shared, widths, frozenRows, name);
+            sheets.Add((name, package.Relate(WorkbookPath, XlsxPackage.WorksheetRel, path["xl/".Length..]), null));
             return sw;
         }
 
         private void Done(SheetWriter sw, params ChartSpec[] charts)
         {
+            IReadOnlyList<(string Path, string ContentType, string Xml)> parts = [];
             if (charts.Length > 0)
             {
-                sw.DrawingId = Charts.Add(sw.Part, charts);
+                (sw.DrawingId, parts) = Charts.Add(package, sw.Path, charts);
             }
 
             if (sw.AutoFilter is not null)
@@ -117,6 +135,19 @@ public static class WeeklyWorkbookWriter
             }
 
             sw.Dispose();
+            foreach (var (path, type, xml) in parts)
+            {
+                package.Write(path, type, xml);
+            }
+        }
+
+        /// <summary>Fraction done while the detail sheet is written: it is most of the file.</summary>
+        public void DetailProgress(int row, int total)
+        {
+            if (row % 10_000 == 0 && total > 0)
+            {
+                progress?.Report(new WorkbookProgress("工单明细", (SheetNames.Count - 1 + (double)row / total) / SheetNames.Count));
+            }
         }
 
         private static void Band(SheetWriter sw, string range, string cell, KpiThreshold? t)
@@ -568,8 +599,10 @@ public static class WeeklyWorkbookWriter
             sw.Header(headers);
             var units = r.Facts.Units.ToDictionary(u => u.Id, u => u.Name, StringComparer.Ordinal);
             var cells = new XCell[headers.Length];
+            var n = 0;
             foreach (var t in r.Tickets.OrderBy(t => t.RegisteredAt))
             {
+                DetailProgress(++n, r.Tickets.Count);
                 cells[0] = T(t.Number);
                 cells[1] = Dt(t.RegisteredAt, Tz);
                 cells[2] = S(t.Channel);
@@ -608,3 +641,6 @@ public static class WeeklyWorkbookWriter
         }
     }
 }
+
+/// <summary>Where the writer is: the sheet being written and the fraction of the workbook done (0–1).</summary>
+public sealed record WorkbookProgress(string Stage, double Fraction);
