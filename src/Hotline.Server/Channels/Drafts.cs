@@ -148,6 +148,8 @@ public sealed class DraftIntake(ChannelStore store, DraftInbox inbox, OutboxWrit
 
     public DraftView View(Draft d)
     {
+        // The acknowledgement is known from the outbox (read model), not from the draft's own stream.
+        if (d.AcknowledgedAt is null && inbox.Get(d.DraftId)?.AcknowledgedAt is { } ack) d = d with { AcknowledgedAt = ack };
         var now = store.Time.GetUtcNow();
         var responded = d.RespondedAt;
         var status = responded is { } r ? (r <= d.RespondBy ? "met" : "late") : now > d.RespondBy ? "overdue" : "pending";

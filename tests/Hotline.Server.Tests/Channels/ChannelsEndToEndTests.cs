@@ -1,0 +1,214 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Hotline.Testing;
+
+namespace Hotline.Server.Tests.Channels;
+
+/// <summary>Every channel end to end into a ticket, on a real server process, with a fake SMS/mail gateway.</summary>
+public sealed partial class ChannelsEndToEndTests
+{
+    private static Dictionary<string, string> Settings(FakeGateway gateway, string mailDrop) => new()
+    {
+        ["Hotline:Channels:GatewayUrl"] = gateway.Url,
+        ["Hotline:Channels:MailDropDirectory"] = mailDrop,
+        ["Hotline:Channels:MailPollSeconds"] = "0.3",
+        ["Hotline:Channels:Partners:0:Id"] = "city-app",
+        ["Hotline:Channels:Partners:0:Secret"] = "app-secret-123",
+        ["Hotline:Channels:Partners:0:Channel"] = "APP",
+        ["Hotline:Channels:Partners:1:Id"] = "province",
+        ["Hotline:Channels:Partners:1:Secret"] = "prov-secret-456",
+        ["Hotline:Channels:Partners:1:Channel"] = "上级派发",
+    };
+
+    [Fact]
+    public async Task Public_web_appeal_with_sms_code_becomes_a_ticket_the_citizen_can_track()
+    {
+        await using var gateway = new FakeGateway();
+        var mailDrop = Directory.CreateTempSubdirectory("maildrop-").FullName;
+        await using var server = await ServerProcess.StartAsync(Settings(gateway, mailDrop));
+        using var http = server.CreateClient();
+        using var agent = await ApiClient.LoginAsync(server, "agent1");
+        const string phone = "13800001111";
+
+        var code = await http.PostAsJsonAsync("api/public/verification-codes", new { phone });
+        Assert.Equal(HttpStatusCode.Accepted, code.StatusCode);
+        var sms = await gateway.WaitForAsync(m => (string?)m["to"] == phone && (string?)m["kind"] == "verification");
+        var digits = SixDigits().Match((string)sms["text"]!).Value;
+
+        var appeal = new { phone, code = "000000", name = "李女士", type = "投诉", categoryCode = "020301", areaCode = "010101", address = "湖滨路 12 号", content = "小区旁工地夜间施工噪音严重，影响休息。",
+            photos = new[] { "data:image/png;base64," + Convert.ToBase64String([0x89, 0x50, 0x4E, 0x47, 1, 2, 3]) } };
+        var wrong = await http.PostAsJsonAsync("api/public/appeals", appeal);
+        Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/public/appeals") { Content = JsonContent.Create(appeal with { code = digits }) };
+        request.Headers.Add("Idempotency-Key", "form-1");
+        var created = await http.SendAsync(request);
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var number = (string)(await created.Content.ReadFromJsonAsync<JsonNode>())!["number"]!;
+
+        // A double click (same form key) does not make a second ticket.
+        using var again = new HttpRequestMessage(HttpMethod.Post, "api/public/appeals") { Content = JsonContent.Create(appeal with { code = digits }) };
+        again.Headers.Add("Idempotency-Key", "form-1");
+        Assert.Equal(number, (string)(await (await http.SendAsync(again)).Content.ReadFromJsonAsync<JsonNode>())!["number"]!);
+
+        var list = await agent.GetJsonAsync($"api/tickets?q={number}");
+        var row = list["items"]!.AsArray().Single()!;
+        var details = await agent.GetJsonAsync($"api/tickets/{row["id"]}");
+        Assert.Equal("网站", (string?)details["channel"]);
+        Assert.Equal(phone, (string?)details["caller"]!["phone"]);
+
+        // Tracking needs the phone; a wrong phone is indistinguishable from an unknown number.
+        var tracked = await http.GetFromJsonAsync<JsonNode>($"api/public/tickets/{number}?phone={phone}");
+        Assert.Equal("Registered", (string?)tracked!["state"]);
+        Assert.Equal(1, (int)tracked["photos"]!);
+        Assert.False((bool)tracked["canRate"]!);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"api/public/tickets/{number}?phone=13900000000")).StatusCode);
+        var early = await http.PostAsJsonAsync($"api/public/tickets/{number}/rating", new { phone, satisfaction = "满意" });
+        Assert.Equal(HttpStatusCode.Conflict, early.StatusCode);
+
+        // The acknowledgement with the ticket number goes out through the outbox.
+        await gateway.WaitForAsync(m => (string?)m["to"] == phone && (string?)m["kind"] == "registered" && ((string)m["text"]!).Contains(number, StringComparison.Ordinal));
+
+        // Anti-abuse: a phone cannot ask for unlimited codes.
+        HttpStatusCode last = HttpStatusCode.Accepted;
+        for (var i = 0; i < 6; i++) last = (await http.PostAsJsonAsync("api/public/verification-codes", new { phone = "13800002222" })).StatusCode;
+        Assert.Equal(HttpStatusCode.TooManyRequests, last);
+    }
+
+    [Fact]
+    public async Task Partner_api_sms_webhook_and_mail_drop_each_become_tickets()
+    {
+        await using var gateway = new FakeGateway();
+        var mailDrop = Directory.CreateTempSubdirectory("maildrop-").FullName;
+        await using var server = await ServerProcess.StartAsync(Settings(gateway, mailDrop));
+        using var http = server.CreateClient();
+        using var agent = await ApiClient.LoginAsync(server, "agent1");
+
+        // Partner API: client credentials, idempotent by the partner's id.
+        var body = new { externalId = "APP-2026-0001", type = "求助", categoryCode = "090101", areaCode = "020101", address = "西山路 5 号", content = "家里停水一天了，没有通知。", callerName = "赵先生", callerPhone = "13700003333" };
+        using var bad = new HttpRequestMessage(HttpMethod.Post, "api/partner/tickets") { Content = JsonContent.Create(body) };
+        bad.Headers.Authorization = Basic("city-app", "wrong");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(bad)).StatusCode);
+        var first = await PartnerPost(http, body);
+        Assert.Equal(HttpStatusCode.Created, first.Status);
+        var retry = await PartnerPost(http, body);
+        Assert.Equal(HttpStatusCode.OK, retry.Status);
+        Assert.Equal((string?)first.Body["id"], (string?)retry.Body["id"]);
+        Assert.Equal("APP", (string?)first.Body["channel"]);
+        using var status = new HttpRequestMessage(HttpMethod.Get, "api/partner/tickets/APP-2026-0001");
+        status.Headers.Authorization = Basic("city-app", "app-secret-123");
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(status)).StatusCode);
+
+        // SMS: the operator's webhook makes a draft (once per message id) and an acknowledgement goes back within the limit.
+        using var sms = new HttpRequestMessage(HttpMethod.Post, "api/channels/sms/inbound") { Content = JsonContent.Create(new { messageId = "op-777", from = "13600004444", text = "南江区滨江路路灯坏了一排，晚上很黑" }) };
+        sms.Headers.Add("X-Sms-Secret", "dev-sms-secret");
+        var draft = (await (await http.SendAsync(sms)).Content.ReadFromJsonAsync<JsonNode>())!;
+        using var smsAgain = new HttpRequestMessage(HttpMethod.Post, "api/channels/sms/inbound") { Content = JsonContent.Create(new { messageId = "op-777", from = "13600004444", text = "南江区滨江路路灯坏了一排，晚上很黑" }) };
+        smsAgain.Headers.Add("X-Sms-Secret", "dev-sms-secret");
+        Assert.Equal((string?)draft["id"], (string?)(await (await http.SendAsync(smsAgain)).Content.ReadFromJsonAsync<JsonNode>())!["id"]);
+        await gateway.WaitForAsync(m => (string?)m["to"] == "13600004444" && (string?)m["kind"] == "ack");
+        var smsDraft = await WaitAsync(async () => (await agent.GetJsonAsync($"api/drafts/{draft["id"]}")) is var d && (string?)d["responseStatus"] == "met" ? d : null);
+        Assert.Equal("短信", (string?)smsDraft["channel"]);
+        var smsTicket = await Complete(agent, (string)draft["id"]!, new { type = "求助", categoryCode = "010402", areaCode = "030201", address = "滨江路" });
+        Assert.Equal("短信", (string?)smsTicket["channel"]);
+        Assert.Equal("13600004444", (string?)smsTicket["caller"]!["phone"]);
+
+        // Mail: an .eml dropped into the inbox folder becomes a draft; the agent completes it.
+        var eml = "From: =?UTF-8?B?" + Convert.ToBase64String(Encoding.UTF8.GetBytes("王先生")) + "?= <wang@example.cn>\r\nTo: 12345@haichuan.gov.cn\r\nMessage-ID: <m-1@example.cn>\r\n" +
+            "Subject: =?UTF-8?B?" + Convert.ToBase64String(Encoding.UTF8.GetBytes("关于小区停车收费的投诉")) + "?=\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+            Convert.ToBase64String(Encoding.UTF8.GetBytes("物业擅自上调停车费，从每月 200 元涨到 400 元。")) + "\r\n";
+        await File.WriteAllTextAsync(Path.Combine(mailDrop, "0001.eml"), eml);
+        var mailDraft = await WaitAsync(async () => (await agent.GetJsonAsync("api/drafts")).AsArray().FirstOrDefault(d => (string?)d!["channel"] == "邮件"));
+        Assert.Equal("关于小区停车收费的投诉", (string?)mailDraft["subject"]);
+        Assert.Contains("400 元", (string)mailDraft["text"]!, StringComparison.Ordinal);
+        Assert.Equal("pending", (string?)mailDraft["responseStatus"]);
+        var mailTicket = await Complete(agent, (string)mailDraft["id"]!, new { type = "投诉", categoryCode = "070301", areaCode = "010201", callerName = "王先生", callerPhone = "13500005555" });
+        Assert.Equal("邮件", (string?)mailTicket["channel"]);
+        Assert.True(File.Exists(Path.Combine(mailDrop, "processed", "0001.eml")));
+        Assert.DoesNotContain((await agent.GetJsonAsync("api/drafts")).AsArray(), d => (string?)d!["id"] == (string?)mailDraft["id"]);
+    }
+
+    [Fact]
+    public async Task Outbox_delivers_each_message_once_across_a_kill_9()
+    {
+        await using var gateway = new FakeGateway();
+        var mailDrop = Directory.CreateTempSubdirectory("maildrop-").FullName;
+        var settings = Settings(gateway, mailDrop);
+        var first = await ServerProcess.StartAsync(settings);
+        using var http = first.CreateClient();
+
+        await SmsAsync(http, "c-1", "13600000001");
+        await SmsAsync(http, "c-2", "13600000002");
+        await gateway.WaitForAsync(m => (string?)m["to"] == "13600000002");
+        using (var super = await ApiClient.LoginAsync(first, "super1"))
+            await WaitAsync(async () => (await super.GetJsonAsync("api/outbox?pending=true")).AsArray().Count == 0 ? new JsonObject() : null);
+
+        // The gateway takes the next message but the server dies before it hears back.
+        gateway.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await SmsAsync(http, "c-3", "13600000003");
+        await SmsAsync(http, "c-4", "13600000004");
+        await SmsAsync(http, "c-5", "13600000005");
+        await gateway.FirstHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await first.KillAsync();
+        gateway.Hold.TrySetResult();
+        gateway.Hold = null;
+
+        await using var second = await ServerProcess.StartAsync(settings, first.DataDirectory, first.Port);
+        using var supervisor = await ApiClient.LoginAsync(second, "super1");
+        var all = await WaitAsync(async () => (await supervisor.GetJsonAsync("api/outbox")) is var rows && rows.AsArray().All(r => r!["deliveredAt"] is not null) && rows.AsArray().Count == 5 ? rows : null, 40);
+
+        Assert.Equal(5, gateway.Delivered.Count);
+        foreach (var m in all.AsArray())
+            Assert.True(gateway.Delivered.ContainsKey((string)m!["messageId"]!), $"{m["messageId"]} not delivered");
+        // Messages recorded as delivered before the crash were not offered again; the one in flight was retried once and deduplicated by its key.
+        Assert.Equal(1, gateway.Hits[(string)all.AsArray().Single(m => (string?)m!["to"] == "13600000001")!["messageId"]!]);
+        Assert.Equal(1, gateway.Hits[(string)all.AsArray().Single(m => (string?)m!["to"] == "13600000002")!["messageId"]!]);
+        Assert.Contains(gateway.Hits.Values, n => n == 2);
+    }
+
+    private static async Task SmsAsync(HttpClient http, string id, string from)
+    {
+        using var sms = new HttpRequestMessage(HttpMethod.Post, "api/channels/sms/inbound") { Content = JsonContent.Create(new { messageId = id, from, text = "咨询社保转移手续" }) };
+        sms.Headers.Add("X-Sms-Secret", "dev-sms-secret");
+        var r = await http.SendAsync(sms);
+        Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+    }
+
+    private static async Task<JsonNode> Complete(ApiClient agent, string draftId, object body)
+    {
+        var (status, result, _) = await agent.SendAsync(HttpMethod.Post, $"api/drafts/{draftId}/complete", body);
+        Assert.True(status == HttpStatusCode.OK, $"complete → {status}: {result}");
+        Assert.False((bool)result!["draft"]!["open"]!);
+        return result["ticket"]!;
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonNode Body)> PartnerPost(HttpClient http, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/partner/tickets") { Content = JsonContent.Create(body) };
+        request.Headers.Authorization = Basic("city-app", "app-secret-123");
+        var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return (response.StatusCode, JsonNode.Parse(text)!);
+    }
+
+    private static AuthenticationHeaderValue Basic(string id, string secret) => new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{id}:{secret}")));
+
+    private static async Task<JsonNode> WaitAsync(Func<Task<JsonNode?>> probe, int seconds = 20)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            if (await probe() is { } found) return found;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not met in time");
+            await Task.Delay(200);
+        }
+    }
+
+    [GeneratedRegex(@"\d{6}")]
+    private static partial Regex SixDigits();
+}
