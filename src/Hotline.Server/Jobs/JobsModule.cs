@@ -85,6 +85,8 @@ public static class JobsModule
             Cron<DailyBriefJob>(DailyBriefJob.Key, o.DailyBriefCron, "每日简报：前一日受理、派单、超期、督办概况，推送给领导"),
             Cron<WeeklyWorkbookJob>(WeeklyWorkbookJob.Key, o.WeeklyWorkbookCron, "周报：生成上一ISO周的民意分析工作簿并通知领导"),
         };
+        if (o.ClusterProbeSeconds > 0)
+            list.Add(Every<ClusterProbeJob>(ClusterProbeJob.Key, o.ClusterProbeSeconds, "集群探针：诊断用，证明每次触发只在一个节点执行、宕机节点的任务被接管"));
         return list;
     }
 

@@ -30,6 +30,10 @@ public sealed class JobsOptions
     public int CallbackRetrySeconds { get; set; } = 300;
     public int ReadModelLagSeconds { get; set; } = 15;
 
+    /// <summary>Diagnostic: the cluster probe fires every N seconds (0 = not scheduled) and runs for the given milliseconds.</summary>
+    public int ClusterProbeSeconds { get; set; }
+    public int ClusterProbeDurationMs { get; set; } = 1000;
+
     // ---- cron triggers (Quartz cron, Asia/Shanghai) ------------------------------------------------------------
     public string DailyBriefCron { get; set; } = "0 0 8 * * ?";
     public string WeeklyWorkbookCron { get; set; } = "0 0 8 ? * MON";
