@@ -162,7 +162,7 @@ public sealed record Ticket
                 CallerPhone = r.CallerPhone,
                 Confidential = r.Confidential,
                 Anonymous = r.Anonymous,
-                CallIds = (r.CallIds ?? []).Concat(r.CallId is null ? [] : [r.CallId]).Distinct(StringComparer.Ordinal).ToImmutableList(),
+                CallIds = (r.CallId is null ? Enumerable.Empty<string>() : [r.CallId]).Concat(r.CallIds ?? []).Distinct(StringComparer.Ordinal).ToImmutableList(),
                 RepeatOf = (r.RepeatOf ?? []).ToImmutableList(),
                 ContactsLast30Days = r.ContactsLast30Days,
                 RegisteredAt = r.At,
