@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -16,7 +15,9 @@ public sealed class KamailioJsonRpc(HttpClient http, Uri url)
     {
         var request = new JsonObject { ["jsonrpc"] = "2.0", ["method"] = method, ["id"] = Interlocked.Increment(ref _id) };
         if (parameters is not null) request["params"] = parameters;
-        using var response = await http.PostAsJsonAsync(url, request, ct);
+        // A buffered body with Content-Length: Kamailio's xhttp does not take chunked requests.
+        using var content = new StringContent(request.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync(url, content, ct);
         var body = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode) throw new TelephonyCommandException($"Kamailio {method}: HTTP {(int)response.StatusCode} {body}");
         JsonNode? node;
@@ -29,7 +30,10 @@ public sealed class KamailioJsonRpc(HttpClient http, Uri url)
         return node?["result"];
     }
 
-    /// <summary>Every dialog Kamailio holds (early and confirmed).</summary>
+    /// <summary>Kamailio's dialog state 5: over, kept in memory only until its last reference goes.</summary>
+    public const int Deleted = 5;
+
+    /// <summary>Every dialog that is up in Kamailio (unconfirmed, early, confirmed); finished ones (state 5) are left out.</summary>
     public async Task<IReadOnlyList<KamailioDialog>> ListDialogsAsync(CancellationToken ct)
     {
         var result = await CallAsync("dlg.list", null, ct);
@@ -37,6 +41,7 @@ public sealed class KamailioJsonRpc(HttpClient http, Uri url)
         var list = new List<KamailioDialog>(items.Count);
         foreach (var d in items.OfType<JsonObject>())
         {
+            if ((int?)d["state"] >= Deleted) continue;
             string? agent = null;
             if (d["variables"] is JsonArray vars)
             {

@@ -21,13 +21,25 @@ public static class KamailioTelephonyExtensions
         }
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new KamailioTelephony(
-            new CallEventNormalizer(sp.GetRequiredService<ICallEventSink>()),
+            new CallEventNormalizer(new DeferredSink(sp)),
             sp.GetRequiredService<IOptions<KamailioOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<KamailioTelephony>>()));
         services.TryAddSingleton<ITelephonyControl>(sp => sp.GetRequiredService<KamailioTelephony>());
         services.AddHostedService<KamailioConnectionService>();
         return services;
+    }
+
+    /// <summary>
+    /// The server's sink (its call center) itself needs <see cref="ITelephonyControl"/>: resolving it when the first
+    /// event arrives, not while the adapter is constructed, breaks the cycle.
+    /// </summary>
+    private sealed class DeferredSink(IServiceProvider services) : ICallEventSink
+    {
+        private ICallEventSink? _sink;
+
+        public Task PublishAsync(CallEvent e, CancellationToken ct) =>
+            (_sink ??= services.GetRequiredService<ICallEventSink>()).PublishAsync(e, ct);
     }
 
     private sealed class KamailioConnectionService(KamailioTelephony telephony) : BackgroundService

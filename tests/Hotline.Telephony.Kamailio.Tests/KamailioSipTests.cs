@@ -1,0 +1,243 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Hotline.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Hotline.Telephony.Kamailio.Tests;
+
+/// <summary>
+/// Real SIP end to end: Kamailio (the shipped kamailio.cfg) on loopback, the real Hotline server (Kamailio adapter,
+/// Redis queue, SQLite event store) as a process, agents signed in over SignalR, sipp UASs as the agents' phones and
+/// sipp UACs as callers. Every call sipp placed is checked against what the server recorded: nothing lost, nothing doubled.
+/// </summary>
+public sealed class KamailioSipTests(ITestOutputHelper output)
+{
+    private const string Password = "Hotline@2026";
+    private static readonly string[] Agents = ["agent1", "agent2", "agent3"];
+
+    [Fact]
+    public async Task Calls_queue_fail_over_abandon_transfer_and_reconcile_exactly_with_sipp()
+    {
+        Assert.True(KamailioProcess.IsInstalled, "kamailio and sipp are needed: apt-get install kamailio kamailio-utils-modules kamailio-extra-modules sip-tester");
+        var dir = Directory.CreateTempSubdirectory("hotline-sip-").FullName;
+        var run = Guid.NewGuid().ToString("N")[..6];
+        await using var redis = await RedisServer.StartAsync();
+        await using var kamailio = await KamailioProcess.StartAsync();
+        var ports = Agents.ToDictionary(a => a, _ => KamailioProcess.FreeUdpPort());
+        var phones = new List<Sipp>
+        {
+            Sipp.Phone("agent-phone", ports["agent1"], dir),
+            Sipp.Phone("agent-phone", ports["agent2"], dir),
+        };
+        var busyPhone = Sipp.Phone("agent-busy", ports["agent3"], dir);
+        var settings = new Dictionary<string, string>
+        {
+            ["Hotline:Telephony"] = "Kamailio",
+            ["Hotline:Queue"] = "Redis",
+            ["Hotline:RedisPrefix"] = "k" + run,
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
+            ["Hotline:Kamailio:EvapiPort"] = kamailio.EvapiPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Hotline:Kamailio:JsonRpcUrl"] = kamailio.JsonRpcUrl.ToString(),
+            ["Hotline:Kamailio:ReconnectInitialDelay"] = "00:00:00.200",
+        };
+        foreach (var (agent, port) in ports) settings[$"Hotline:Kamailio:AgentUris:{agent}"] = $"sip:{agent}@127.0.0.1:{port}";
+        await using var server = await ServerProcess.StartAsync(settings);
+        using var stop = new CancellationTokenSource();
+        var hubs = new Dictionary<string, HubClient>();
+        var wrapUps = new List<Task>();
+        try
+        {
+            await WaitUntilAsync(() => kamailio.Log.Contains("evapi client connected", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the server's adapter connects to evapi");
+            using var http = server.CreateClient();
+            foreach (var agent in Agents)
+            {
+                var login = await http.PostAsJsonAsync("api/auth/login", new { username = agent, password = Password });
+                var body = await login.Content.ReadFromJsonAsync<JsonObject>();
+                Assert.True(login.IsSuccessStatusCode, $"login {agent}: {body}");
+                hubs[agent] = await HubClient.ConnectAsync(server.BaseAddress, "hubs/agent", (string)body!["token"]!);
+                // After every call the console finishes wrap-up at once, so the agent is ready for the next caller.
+                var hub = hubs[agent];
+                wrapUps.Add(Task.Run(async () =>
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        try
+                        {
+                            await hub.WaitForAsync("AgentState", a => (string?)a[0]!["status"] == "WrapUp", TimeSpan.FromSeconds(5));
+                            await hub.InvokeAsync("FinishWrapUp");
+                        }
+                        catch (TimeoutException) { }
+                        catch (InvalidOperationException) { }
+                    }
+                }));
+            }
+
+            // ---- 1. A busy phone: agent3 (longest idle) gets the call first, its phone says 486, agent1 takes it.
+            await hubs["agent3"].InvokeAsync("GoReady");
+            await Task.Delay(300);
+            await hubs["agent1"].InvokeAsync("GoReady");
+            await using (var first = Sipp.Callers("caller-hangup", $"busy{run}", "10", calls: 1, rate: 1, limit: 1, kamailio.SipPort, dir, timeoutSeconds: 60))
+            {
+                Assert.True(await first.WaitAsync(TimeSpan.FromSeconds(60)) == 0, "busy-failover caller: " + first.Log + Tail(kamailio.Log));
+            }
+            await hubs["agent3"].WaitForAsync("AgentState", a => (string?)a[0]!["status"] == "NotReady");
+            await busyPhone.StopAsync();
+            var busyStats = busyPhone.Stats();
+            phones.Add(Sipp.Phone("agent-phone", ports["agent3"], dir));
+            await Task.Delay(300);
+            await hubs["agent3"].InvokeAsync("GoReady");
+            await hubs["agent2"].InvokeAsync("GoReady");
+
+            // ---- 2. 58 callers at once: queued in Redis, served by three agents, some hang up, some are hung up on,
+            //         some are transferred to 120, and six give up while queued.
+            var maxDialogs = 0;
+            var sampler = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    try { maxDialogs = Math.Max(maxDialogs, (await kamailio.Rpc.ListDialogsAsync(CancellationToken.None)).Count); }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException or TelephonyCommandException) { }
+                    await Task.Delay(200);
+                }
+            });
+            var groups = new (string Scenario, string Tag, string Prefix, int Calls)[]
+            {
+                ("caller-hangup", $"ch{run}", "21", 30),
+                ("agent-hangup", $"ah{run}", "22", 14),
+                ("transfer", $"tr{run}", "23", 8),
+                ("abandon", $"ab{run}", "24", 6),
+            };
+            var callers = new List<Sipp>();
+            foreach (var g in groups)
+            {
+                if (g.Scenario == "abandon") await Task.Delay(1000); // they join the back of the queue and leave before their turn
+                callers.Add(Sipp.Callers(g.Scenario, g.Tag, g.Prefix, g.Calls, rate: 100, limit: g.Calls, kamailio.SipPort, dir));
+            }
+            foreach (var c in callers)
+            {
+                Assert.True(await c.WaitAsync(TimeSpan.FromSeconds(160)) == 0, $"{c.Name}: {c.Stats()}\n{c.Log}{Tail(kamailio.Log)}");
+            }
+            var stats = callers.ToDictionary(c => c.Name, c => c.Stats());
+            foreach (var (g, c) in groups.Zip(callers))
+            {
+                Assert.Equal(new SippStats(g.Calls, g.Calls, 0), stats[c.Name]);
+            }
+
+            // ---- 3. Reconcile every call sipp placed with the server's record.
+            var expected = new Dictionary<string, string> { [Sipp.CallId($"busy{run}", 1)] = "busy" };
+            foreach (var g in groups)
+            {
+                for (var n = 1; n <= g.Calls; n++) expected[Sipp.CallId(g.Tag, n)] = g.Scenario;
+            }
+            IReadOnlyList<CallRecord> records = [];
+            await WaitUntilAsync(() =>
+            {
+                records = CallRecordReader.Read(server.DataDirectory);
+                var terminal = records.Where(r => r.Type is "CallFinished" or "CallAbandonedInQueue").Select(r => r.CallId).ToHashSet();
+                return expected.Keys.All(terminal.Contains);
+            }, TimeSpan.FromSeconds(30), "every call has its terminal record");
+            await stop.CancelAsync();
+            await sampler;
+
+            var byCall = records.GroupBy(r => r.CallId).ToDictionary(g => g.Key, g => g.ToList());
+            Assert.Equal(expected.Keys.Order(), byCall.Keys.Where(expected.ContainsKey).Order());
+            Assert.DoesNotContain(byCall.Keys, k => k.EndsWith("@hotline", StringComparison.Ordinal) && !expected.ContainsKey(k)); // nothing invented
+            foreach (var (callId, kind) in expected)
+            {
+                var calls = byCall[callId];
+                int Count(string type) => calls.Count(r => r.Type == type);
+                var what = $"{callId} ({kind}): {string.Join(", ", calls.Select(r => r.Type))}";
+                Assert.True(Count("CallQueued") == 1, what);
+                if (kind == "abandon")
+                {
+                    Assert.True(Count("CallAbandonedInQueue") == 1 && Count("CallConnected") == 0 && Count("CallFinished") == 0, what);
+                    continue;
+                }
+                Assert.True(Count("CallConnected") == 1 && Count("CallFinished") == 1 && Count("CallAbandonedInQueue") == 0, what);
+                var finished = calls.Single(r => r.Type == "CallFinished");
+                var connected = calls.Single(r => r.Type == "CallConnected");
+                Assert.True(finished.Text("agentId") == connected.Text("agentId"), what);
+                switch (kind)
+                {
+                    case "caller-hangup":
+                    case "busy":
+                        Assert.True(finished.Text("endedBy") == "Caller", what + " endedBy " + finished.Text("endedBy"));
+                        break;
+                    case "agent-hangup":
+                        Assert.True(finished.Text("endedBy") == "Agent", what + " endedBy " + finished.Text("endedBy"));
+                        break;
+                    case "transfer":
+                        Assert.True(Count("CallTransferredOut") == 1, what);
+                        Assert.Equal("120", calls.Single(r => r.Type == "CallTransferredOut").Text("target"));
+                        break;
+                    default:
+                        break;
+                }
+                if (kind != "transfer") Assert.True(Count("CallTransferredOut") == 0, what);
+            }
+
+            // The busy phone: offered to agent3 first, declined as USER_BUSY, then answered by agent1.
+            var busyCall = byCall[Sipp.CallId($"busy{run}", 1)];
+            var declined = busyCall.Single(r => r.Type == "CallOfferDeclined");
+            Assert.Equal("agent3", declined.Text("agentId"));
+            Assert.Contains("USER_BUSY", declined.Text("reason"), StringComparison.Ordinal);
+            Assert.Equal("agent1", busyCall.Single(r => r.Type == "CallConnected").Text("agentId"));
+            Assert.Equal(new SippStats(1, 1, 0), busyStats);
+
+            // Agents are reserved in queue order: the first offers follow the order the calls were queued in.
+            var answeredBulk = expected.Where(e => e.Value is "caller-hangup" or "agent-hangup" or "transfer").Select(e => e.Key).ToHashSet();
+            // Queue order is the ACD's: priority, then arrival at Kamailio (ms), then call id byte-wise (Redis ZSET ties).
+            var queuedOrder = records.Where(r => r.Type == "CallQueued" && answeredBulk.Contains(r.CallId))
+                .OrderByDescending(r => (int?)r.Data["priority"] ?? 0)
+                .ThenBy(r => DateTimeOffset.Parse(r.Text("at")!, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds())
+                .ThenBy(r => r.CallId, StringComparer.Ordinal)
+                .Select(r => r.CallId).ToList();
+            var offerOrder = records.Where(r => r.Type == "CallOfferedToAgent" && answeredBulk.Contains(r.CallId)).Select(r => r.CallId).Distinct().ToList();
+            Assert.Equal(queuedOrder, offerOrder);
+
+            // The phones answered exactly the calls the server connected.
+            foreach (var p in phones) await p.StopAsync();
+            var answeredByPhones = phones.Sum(p => p.Stats().Successful);
+            var connectedCalls = expected.Keys.Count(k => byCall[k].Any(r => r.Type == "CallConnected"));
+            Assert.Equal(connectedCalls, answeredByPhones);
+
+            // Nothing is left up in Kamailio.
+            Assert.Empty(await kamailio.Rpc.ListDialogsAsync(CancellationToken.None));
+            Assert.True(maxDialogs >= 50, $"at most {maxDialogs} calls were up at once");
+
+            var connectedBy = records.Where(r => r.Type == "CallConnected" && expected.ContainsKey(r.CallId)).GroupBy(r => r.Text("agentId")).ToDictionary(g => g.Key ?? "?", g => g.Count());
+            output.WriteLine($"sipp callers: {expected.Count} calls ({string.Join("; ", stats.Select(s => $"{s.Key}: {s.Value}"))}; busy-failover caller 1/1)");
+            output.WriteLine($"peak {maxDialogs} dialogs up at once in Kamailio; connected {connectedCalls} (= {answeredByPhones} answered by the sipp phones), abandoned {expected.Count(e => e.Value == "abandon")}, transferred {records.Count(r => r.Type == "CallTransferredOut")}");
+            output.WriteLine($"connected per agent: {string.Join(", ", connectedBy.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {kv.Value}"))}; busy phone: {busyStats}");
+        }
+        catch
+        {
+            output.WriteLine("---- server log (tail) ----\n" + Tail(server.Log, 4000));
+            output.WriteLine("---- kamailio log (tail) ----\n" + Tail(kamailio.Log, 4000));
+            throw;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var h in hubs.Values) await h.DisposeAsync();
+            await Task.WhenAll(wrapUps).WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
+            foreach (var p in phones) await p.DisposeAsync();
+            await busyPhone.DisposeAsync();
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static string Tail(string log, int chars = 2000) => log.Length <= chars ? log : log[^chars..];
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
+            await Task.Delay(200);
+        }
+    }
+}
