@@ -6,6 +6,7 @@ using Hotline.Server.Channels;
 using Hotline.Server.Hosting;
 using Hotline.Server.Jobs;
 using Hotline.Server.Knowledge;
+using Hotline.Server.Open311;
 using Hotline.Server.Reference;
 using Hotline.Server.Reports;
 using Hotline.Server.Tickets;
@@ -33,6 +34,7 @@ builder.AddHotlineReports();
 builder.AddHotlineJobs();
 builder.AddHotlineChannels();
 builder.AddHotlineKnowledge();
+builder.AddHotlineOpen311();
 
 var app = builder.Build();
 
@@ -56,6 +58,7 @@ app.MapJobs();
 app.MapCalendar();
 app.MapHotlineChannels();
 app.MapHotlineKnowledge();
+app.MapHotlineOpen311();
 app.MapFallbackToFile("index.html");
 
 await app.Services.GetRequiredService<CalendarDeadlines>().LoadAsync(
