@@ -38,12 +38,15 @@ async function signIn(context, username, landing) {
   page.on('pageerror', (e) => log(`${username} page error:`, e.message))
   page.on('console', (m) => { if (m.type() === 'error') log(`${username} console:`, m.text()) })
   await page.goto(`${BASE_URL}/login`)
-  await page.locator(`${tid('login-username')} input, input${tid('login-username')}`).first().fill(username)
-  await page.locator(`${tid('login-password')} input, input${tid('login-password')}`).first().fill(PASSWORD)
+  await page.locator(field('login-username')).first().fill(username)
+  await page.locator(field('login-password')).first().fill(PASSWORD)
   await page.locator(tid('login-submit')).click()
   await page.waitForURL((u) => u.pathname === landing, { timeout: STEP_TIMEOUT })
   return page
 }
+
+/** An Element Plus input: the data-testid lands on the native element, or on a wrapper around it. */
+const field = (id, tag = 'input') => `${tag}${tid(id)}, ${tid(id)} ${tag}`
 
 async function text(page, id) {
   return ((await page.locator(tid(id)).first().textContent()) ?? '').trim()
@@ -95,6 +98,15 @@ try {
   await agent.locator(`${tid('state-tag')}[data-status]`).waitFor({ timeout: STEP_TIMEOUT })
   log('agent1 console connected, state', await agent.locator(tid('state-tag')).getAttribute('data-status'))
 
+  // A server that already ran this test may hold agent1 in a call: bring it back to a known state with the keyboard.
+  step = 'agent1 leaves a call left over from an earlier run'
+  const status = async () => agent.locator(tid('state-tag')).getAttribute('data-status')
+  if ((await status()) === 'Reserved') await agent.keyboard.press('Alt+KeyJ')
+  if ((await status()) === 'OnCall') {
+    await agent.keyboard.press('Alt+KeyH')
+    await agent.locator(`${tid('state-tag')}[data-status="WrapUp"]`).waitFor({ timeout: STEP_TIMEOUT })
+  }
+
   step = 'super1 opens the wallboard'
   supervisor = await signIn(supervisorContext, 'super1', '/wallboard')
   await supervisor.locator(`${tid('connection-badge')}[data-state="connected"]`).waitFor({ timeout: STEP_TIMEOUT })
@@ -103,7 +115,10 @@ try {
   const answeredBefore = Number(await text(supervisor, 'wallboard-answered'))
   await snap(supervisor, 'wallboard-before')
 
-  step = 'agent1 goes on break (Alt+B) so that the call waits'
+  step = 'agent1 signs in (Alt+R), then goes on break (Alt+B) so that the call waits'
+  await agent.keyboard.press('Alt+KeyR')
+  await agent.locator(`${tid('state-tag')}[data-status="Ready"]`).waitFor({ timeout: STEP_TIMEOUT })
+  await agentTile(supervisor, 'agent1', 'Ready')
   await agent.keyboard.press('Alt+KeyB')
   await agent.locator(`${tid('state-tag')}[data-status="NotReady"]`).waitFor({ timeout: STEP_TIMEOUT })
   await agentTile(supervisor, 'agent1', 'NotReady')
@@ -157,13 +172,13 @@ try {
   await agent.keyboard.press('ArrowRight')
   await pickInCascader(agent, 'field-category', '社会生活噪音')
   await pickInCascader(agent, 'field-area', '湖滨社区')
-  await agent.locator(`${tid('field-address')} input`).fill('湖滨路 88 号 3 栋')
-  await agent.locator(`${tid('field-content')} textarea`).fill('楼下烧烤店每晚营业到凌晨两点，噪音扰民，多次沟通无果，希望有关部门处理。')
-  await agent.locator(`${tid('field-caller-name')} input`).fill('王建华')
-  const phone = await agent.locator(`${tid('field-caller-phone')} input`).inputValue()
+  await agent.locator(field('field-address')).first().fill('湖滨路 88 号 3 栋')
+  await agent.locator(field('field-content', 'textarea')).first().fill('楼下烧烤店每晚营业到凌晨两点，噪音扰民，多次沟通无果，希望有关部门处理。')
+  await agent.locator(field('field-caller-name')).first().fill('王建华')
+  const phone = await agent.locator(field('field-caller-phone')).first().inputValue()
   if (phone !== caller) throw new Error(`the caller phone is prefilled with "${phone}", expected ${caller}`)
   await snap(agent, 'agent-form-filled')
-  await agent.locator(`${tid('field-content')} textarea`).press('Control+Enter')
+  await agent.locator(field('field-content', 'textarea')).first().press('Control+Enter')
   await agent.locator(tid('ticket-result')).waitFor({ timeout: STEP_TIMEOUT }).catch(async (e) => {
     const err = await agent.locator(tid('ticket-form-error')).textContent().catch(() => null)
     throw new Error(`no ticket result${err ? `; form error: ${err}` : ''} (${e.message})`)
