@@ -23,6 +23,7 @@ public sealed class RedisKeys
     internal const string AgentsName = "agents";
     internal const string ReservationsName = "reservations";
     internal const string ConnectedName = "connected";
+    internal const string PushChannelName = "push";
 
     public RedisKeys(string prefix = "hotline")
     {
@@ -69,6 +70,9 @@ public sealed class RedisKeys
 
     /// <summary>SET: connected calls.</summary>
     public RedisKey Connected => Root + ConnectedName;
+
+    /// <summary>Pub/sub channel (not a key): pushes to agents' consoles, fanned out to every server node.</summary>
+    public RedisChannel PushChannel => new(Root + PushChannelName, RedisChannel.PatternMode.Literal);
 
     /// <summary>
     /// Lua prepended to every script: key builders over ARGV[1] (the root), so scripts never spell a key name.

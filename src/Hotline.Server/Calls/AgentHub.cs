@@ -17,6 +17,9 @@ public sealed record CallConnectedView(string CallId, string Caller);
 
 public sealed record CallEndedView(string CallId, string EndedBy);
 
+/// <summary>The server lost or rebuilt live state (Redis restart): the console should read its state again (GetState).</summary>
+public sealed record ResyncView(string Reason, DateTimeOffset At);
+
 public sealed record TicketChangedView(Guid TicketId, string Number, string State, string StateName, long Version);
 
 /// <summary>What the server pushes to an agent's console.</summary>
@@ -27,6 +30,7 @@ public interface IAgentClient
     Task CallConnected(CallConnectedView call);
     Task CallEnded(CallEndedView call);
     Task TicketChanged(TicketChangedView ticket);
+    Task Resync(ResyncView resync);
 }
 
 /// <summary>The agent console's hub: state, accept / reject, hang up, wrap-up. Every change goes through the call center.</summary>
@@ -62,11 +66,20 @@ public sealed class AgentHub(CallCenter center) : Hub<IAgentClient>
 
 public sealed record SkillFigures(string Skill, int Waiting, double LongestWaitSeconds, int ReadyAgents);
 
-public sealed record TodayFigures(int Offered, int Answered, int Abandoned, double AnswerRate, double ServiceLevel15, double AvgWaitSeconds, double AvgTalkSeconds);
+/// <summary>Telephony figures over one window; every formula is defined once, in <see cref="CallStats.Compute"/>.</summary>
+public sealed record TodayFigures(int Offered, int Answered, int Abandoned, double AnswerRate, double ServiceLevel15, double AvgWaitSeconds, double AvgTalkSeconds)
+{
+    public double ServiceLevel20 { get; init; }
+    public double AbandonRate { get; init; }
+}
 
 public sealed record AgentRow(string AgentId, string Name, string Status, string? Reason, DateTimeOffset Since);
 
-public sealed record WallboardView(DateTimeOffset At, IReadOnlyList<SkillFigures> Skills, IReadOnlyDictionary<string, int> AgentsByStatus, TodayFigures Today, IReadOnlyList<AgentRow> Agents);
+public sealed record WallboardView(DateTimeOffset At, IReadOnlyList<SkillFigures> Skills, IReadOnlyDictionary<string, int> AgentsByStatus, TodayFigures Today, IReadOnlyList<AgentRow> Agents)
+{
+    /// <summary>The same figures over the calls queued in the last 15 minutes.</summary>
+    public TodayFigures? Last15Minutes { get; init; }
+}
 
 public interface ISupervisorClient
 {

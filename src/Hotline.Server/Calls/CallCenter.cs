@@ -20,17 +20,21 @@ public sealed class CallCenter(
     ITelephonyControl telephony,
     IEventStore store,
     EventSerializer serializer,
-    IHubContext<AgentHub, IAgentClient> agents,
+    ConsolePushes pushes,
     TicketIndex tickets,
     CallStats stats,
     UserDirectory users,
     IOptions<HotlineOptions> options,
+    IOptions<CallsOptions> callsOptions,
     TimeProvider time,
     ILogger<CallCenter> logger) : ICallEventSink, IDisposable
 {
     public const string DefaultSkill = "普通话";
 
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+
+    // Agents this node put in wrap-up, and when (for the wrap-up maximum).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _wrapUps = new();
 
     /// <summary>Wakes the ACD loop (a call arrived or an agent became ready).</summary>
     public void Signal()
@@ -65,7 +69,7 @@ public sealed class CallCenter(
                 {
                     await RecordAsync(f.CallId, new CallOfferDeclined(f.CallId, f.AgentId, "失败:" + f.Cause, time.GetUtcNow()), "declined:" + f.EventId, ct);
                     await PushStateAsync(f.AgentId, ct);
-                    await agents.Clients.Group(AgentHub.GroupOf(f.AgentId)).CallEnded(new CallEndedView(f.CallId, "failed"));
+                    await pushes.Agent(f.AgentId).CallEnded(new CallEndedView(f.CallId, "failed"));
                     Signal();
                 }
                 break;
@@ -110,7 +114,8 @@ public sealed class CallCenter(
         await RecordAsync(callId, new CallFinished(callId, endedBy, cause, placement.AgentId, Math.Max(0, (now - connectedAt).TotalSeconds), now), "finished", ct);
         if (placement.AgentId is { } agentId)
         {
-            await agents.Clients.Group(AgentHub.GroupOf(agentId)).CallEnded(new CallEndedView(callId, endedBy));
+            _wrapUps[agentId] = now;
+            await pushes.Agent(agentId).CallEnded(new CallEndedView(callId, endedBy));
             await PushStateAsync(agentId, ct);
         }
     }
@@ -123,7 +128,7 @@ public sealed class CallCenter(
         await RecordAsync(callId, new CallAbandonedInQueue(callId, Math.Max(0, (now - placement.Call.EnqueuedAt).TotalSeconds), now), "abandoned", ct);
         if (placement.AgentId is { } agentId)
         {
-            await agents.Clients.Group(AgentHub.GroupOf(agentId)).CallEnded(new CallEndedView(callId, "caller-abandoned"));
+            await pushes.Agent(agentId).CallEnded(new CallEndedView(callId, "caller-abandoned"));
             await PushStateAsync(agentId, ct);
             Signal();
         }
@@ -133,6 +138,7 @@ public sealed class CallCenter(
 
     public async Task<AgentView> GoReadyAsync(string agentId, CancellationToken ct)
     {
+        _wrapUps.TryRemove(agentId, out _);
         var user = users.Find(agentId);
         var skills = (user?.Skills is { Count: > 0 } s ? s : [DefaultSkill]).Select(x => new AgentSkill(x)).ToList();
         if (await queue.SetReadyAsync(agentId, skills, time.GetUtcNow(), ct))
@@ -172,7 +178,7 @@ public sealed class CallCenter(
             try { await telephony.AgentAcceptedAsync(callId, agentId, ct); }
             catch (TelephonyCommandException e) { logger.LogWarning(e, "Telephony did not take the accept of {CallId}", callId); }
         }
-        await agents.Clients.Group(AgentHub.GroupOf(agentId)).CallConnected(new CallConnectedView(callId, placement.Call.Caller));
+        await pushes.Agent(agentId).CallConnected(new CallConnectedView(callId, placement.Call.Caller));
         await PushStateAsync(agentId, ct);
         return true;
     }
@@ -227,10 +233,11 @@ public sealed class CallCenter(
     public async Task<int> TickAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
+        await EndLongWrapUpsAsync(now, ct);
         foreach (var expired in await queue.ExpireReservationsAsync(now, ct))
         {
             await RecordAsync(expired.CallId, new CallOfferDeclined(expired.CallId, expired.AgentId, "未接听", now), $"expired:{expired.AgentId}:{expired.OfferedAt.ToUnixTimeMilliseconds()}", ct);
-            await agents.Clients.Group(AgentHub.GroupOf(expired.AgentId)).CallEnded(new CallEndedView(expired.CallId, "offer-timeout"));
+            await pushes.Agent(expired.AgentId).CallEnded(new CallEndedView(expired.CallId, "offer-timeout"));
             await PushStateAsync(expired.AgentId, ct);
         }
 
@@ -240,10 +247,24 @@ public sealed class CallCenter(
             await RecordAsync(offer.CallId, new CallOfferedToAgent(offer.CallId, offer.AgentId, offer.ExpiresAt, offer.OfferedAt), $"offered:{offer.AgentId}:{offer.OfferedAt.ToUnixTimeMilliseconds()}", ct);
             try { await telephony.RouteToAgentAsync(offer.CallId, offer.AgentId, $"sip:{offer.AgentId}@agents.hotline", ct); }
             catch (TelephonyCommandException e) { logger.LogWarning(e, "Telephony could not route {CallId} to {AgentId}", offer.CallId, offer.AgentId); }
-            await agents.Clients.Group(AgentHub.GroupOf(offer.AgentId)).CallOffered(ViewOf(offer, now));
+            await pushes.Agent(offer.AgentId).CallOffered(ViewOf(offer, now));
             await PushStateAsync(offer.AgentId, ct);
         }
         return offers.Count;
+    }
+
+    /// <summary>The wrap-up maximum: an agent still in wrap-up <see cref="CallsOptions.WrapUpMaxSeconds"/> after its call ended is made ready.</summary>
+    private async Task EndLongWrapUpsAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        var max = callsOptions.Value.WrapUpMaxSeconds;
+        if (max <= 0 || _wrapUps.IsEmpty) return;
+        foreach (var (agentId, since) in _wrapUps)
+        {
+            if (now - since < TimeSpan.FromSeconds(max)) continue;
+            _wrapUps.TryRemove(agentId, out _);
+            var state = await queue.GetAgentAsync(agentId, ct);
+            if (state is { Status: AgentStatus.WrapUp } && state.Since <= since.AddSeconds(1)) await GoReadyAsync(agentId, ct);
+        }
     }
 
     private OfferView ViewOf(Offer offer, DateTimeOffset now)
@@ -277,7 +298,8 @@ public sealed class CallCenter(
             snapshot.Skills.Select(s => new SkillFigures(s.Skill, s.Waiting, s.LongestWait.TotalSeconds, s.ReadyAgents)).ToList(),
             snapshot.AgentsByStatus.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
             stats.Today(now),
-            rows);
+            rows)
+        { Last15Minutes = stats.Last15Minutes(now) };
     }
 
     // ---- helpers ----
@@ -285,7 +307,7 @@ public sealed class CallCenter(
     private async Task<AgentView> PushStateAsync(string agentId, CancellationToken ct)
     {
         var view = await GetViewAsync(agentId, ct);
-        await agents.Clients.Group(AgentHub.GroupOf(agentId)).AgentState(view);
+        await pushes.Agent(agentId).AgentState(view);
         return view;
     }
 

@@ -3,9 +3,19 @@ using System.Collections.Concurrent;
 namespace Hotline.Server.Calls;
 
 /// <summary>
-/// Today's telephony figures for the wallboard, folded from the call records. Formulas (defined once, here):
-/// 接通率 = connected / offered; service level 15 s = connected within 15 s of queueing / offered;
-/// 呼损率 = abandoned / offered; averages over connected (wait) and finished (talk) calls. "Today" is Asia/Shanghai.
+/// The wallboard's telephony figures, folded from the call records (inline after a write and from the event-store
+/// subscription, so every node sees every node's calls). Each formula is defined once, in <see cref="Compute"/>, over
+/// the calls <b>queued</b> in the window (a call belongs to the window it entered in):
+/// <list type="bullet">
+/// <item>offered = calls queued (entered the ACD) in the window;</item>
+/// <item>answered = of those, connected to an agent; abandoned = of those, the caller hung up before being connected;</item>
+/// <item>接通率 answerRate = answered / offered; 呼损率 abandonRate = abandoned / offered;</item>
+/// <item>serviceLevel15 / serviceLevel20 = answered with a wait ≤ 15 s / ≤ 20 s, divided by offered (calls still waiting count
+/// against it; no exclusion of short abandons);</item>
+/// <item>avgWaitSeconds = mean wait of the answered calls; avgTalkSeconds = mean talk time of the finished calls.</item>
+/// </list>
+/// Windows: "today" = since 00:00 Asia/Shanghai; "last 15 minutes" = queued within the 15 minutes before now. All
+/// ratios are fractions 0–1 rounded to 4 places; 0 when the denominator is 0.
 /// </summary>
 public sealed class CallStats
 {
@@ -19,9 +29,6 @@ public sealed class CallStats
     public sealed record CallLine(DateTimeOffset OfferedAt, bool Answered, double WaitSeconds, double TalkSeconds, bool Abandoned);
 
     public IReadOnlyList<CallLine> Lines(DateTimeOffset from, DateTimeOffset to) => _lines.Values.Where(l => l.OfferedAt >= from && l.OfferedAt < to).ToList();
-    private DateOnly _day;
-    private int _offered, _answered, _abandoned, _within15, _finished;
-    private double _waitSum, _talkSum;
 
     public void Apply(ICallRecord record)
     {
@@ -29,35 +36,23 @@ public sealed class CallStats
         {
             // The same record can reach us twice (inline after the write, then from the subscription).
             if (!_seen.Add(record.GetType().Name + "|" + record.CallId + "|" + record.At.ToUnixTimeMilliseconds())) return;
-            var day = DateOnly.FromDateTime(Tickets.TimeZones.ToLocal(record.At).DateTime);
-            if (day > _day)
-            {
-                _day = day;
-                _offered = _answered = _abandoned = _within15 = _finished = 0;
-                _waitSum = _talkSum = 0;
-                if (_seen.Count > 500_000) _seen.Clear();
-            }
-            var today = day == _day;
+            if (_seen.Count > 500_000) _seen.Clear();
             switch (record)
             {
                 case CallQueued q:
                     _callsByCaller.AddOrUpdate(q.Caller, _ => [q.At], (_, list) => { lock (list) list.Add(q.At); return list; });
                     _lines.TryAdd(q.CallId, new CallLine(q.At, false, 0, 0, false));
-                    if (today) _offered++;
                     break;
                 case CallConnected c:
                     _connectedAt[c.CallId] = c.At;
                     _lines.AddOrUpdate(c.CallId, _ => new CallLine(c.At, true, c.WaitSeconds, 0, false), (_, l) => l with { Answered = true, WaitSeconds = c.WaitSeconds });
-                    if (today) { _answered++; _waitSum += c.WaitSeconds; if (c.WaitSeconds <= 15) _within15++; }
                     break;
                 case CallAbandonedInQueue a:
                     _lines.AddOrUpdate(a.CallId, _ => new CallLine(a.At, false, a.WaitSeconds, 0, true), (_, l) => l with { Abandoned = true, WaitSeconds = a.WaitSeconds });
-                    if (today) _abandoned++;
                     break;
                 case CallFinished f:
                     _connectedAt.TryRemove(f.CallId, out _);
                     _lines.AddOrUpdate(f.CallId, _ => new CallLine(f.At, true, 0, f.TalkSeconds, false), (_, l) => l with { TalkSeconds = f.TalkSeconds });
-                    if (today) { _finished++; _talkSum += f.TalkSeconds; }
                     break;
                 default:
                     break;
@@ -77,14 +72,37 @@ public sealed class CallStats
 
     public TodayFigures Today(DateTimeOffset now)
     {
-        lock (_gate)
+        var local = Tickets.TimeZones.ToLocal(now);
+        var midnight = new DateTimeOffset(local.Date, local.Offset);
+        return Compute(Lines(midnight, now.AddTicks(1)));
+    }
+
+    /// <summary>The same figures over the calls queued in the last 15 minutes.</summary>
+    public TodayFigures Last15Minutes(DateTimeOffset now) => Compute(Lines(now.AddMinutes(-15), now.AddTicks(1)));
+
+    /// <summary>The one definition of every wallboard figure (see the class summary).</summary>
+    public static TodayFigures Compute(IReadOnlyCollection<CallLine> lines)
+    {
+        int offered = lines.Count, answered = 0, abandoned = 0, within15 = 0, within20 = 0, finished = 0;
+        double waitSum = 0, talkSum = 0;
+        foreach (var l in lines)
         {
-            var day = DateOnly.FromDateTime(Tickets.TimeZones.ToLocal(now).DateTime);
-            if (day != _day) return new TodayFigures(0, 0, 0, 0, 0, 0, 0);
-            return new TodayFigures(_offered, _answered, _abandoned,
-                Ratio(_answered, _offered), Ratio(_within15, _offered),
-                _answered == 0 ? 0 : Math.Round(_waitSum / _answered, 1), _finished == 0 ? 0 : Math.Round(_talkSum / _finished, 1));
+            if (l.Answered)
+            {
+                answered++;
+                waitSum += l.WaitSeconds;
+                if (l.WaitSeconds <= 15) within15++;
+                if (l.WaitSeconds <= 20) within20++;
+                if (l.TalkSeconds > 0) { finished++; talkSum += l.TalkSeconds; }
+            }
+            if (l.Abandoned) abandoned++;
         }
+        return new TodayFigures(offered, answered, abandoned, Ratio(answered, offered), Ratio(within15, offered),
+            answered == 0 ? 0 : Math.Round(waitSum / answered, 1), finished == 0 ? 0 : Math.Round(talkSum / finished, 1))
+        {
+            ServiceLevel20 = Ratio(within20, offered),
+            AbandonRate = Ratio(abandoned, offered),
+        };
     }
 
     private static double Ratio(int n, int d) => d == 0 ? 0 : Math.Round((double)n / d, 4);

@@ -12,6 +12,13 @@ public static class CallsModule
     {
         var options = builder.Configuration.GetSection(HotlineOptions.Section).Get<HotlineOptions>() ?? new HotlineOptions();
         builder.Services.AddSignalR().AddJsonProtocol();
+        builder.Services.Configure<CallsOptions>(builder.Configuration.GetSection(CallsOptions.Section));
+        builder.Services.AddSingleton(sp => new ConsolePushes(
+            sp.GetRequiredService<Microsoft.AspNetCore.SignalR.IHubContext<AgentHub>>(),
+            sp.GetService<StackExchange.Redis.IConnectionMultiplexer>(),
+            (sp.GetRequiredService<Hotline.Calls.ICallQueue>() as Hotline.Calls.Redis.RedisCallQueue)?.Keys,
+            sp.GetRequiredService<ILogger<ConsolePushes>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConsolePushes>());
         builder.Services.AddSingleton<CallCenter>();
         builder.Services.AddSingleton<ICallEventSink>(sp => sp.GetRequiredService<CallCenter>());
         builder.Services.AddHostedService<AcdLoop>();
