@@ -36,7 +36,10 @@ public static class JobsModule
         builder.Services.AddSingleton<DispatchAttention>();
         builder.Services.AddSingleton<ReadModelLag>();
         builder.Services.AddHotlineOutbox();
-        builder.Services.Configure<QuartzOptions>(o => o.Scheduling.ScheduleTriggerRelativeToReplacedTrigger = true);
+        // Declared triggers are added when missing and otherwise left alone: a node starting must not replace the trigger
+        // another node is firing (that fires the same instant twice). A changed setting reaches the stored trigger
+        // through JobScheduleReconciler, which reschedules only what differs.
+        builder.Services.Configure<QuartzOptions>(o => o.Scheduling.IgnoreDuplicates = true);
 
         var definitions = Definitions(jobs);
         builder.AddQuartz(q =>
@@ -66,6 +69,7 @@ public static class JobsModule
             foreach (var d in definitions) Register(q, d, jobs);
         });
         builder.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        builder.Services.AddHostedService<JobScheduleReconciler>();
         return builder;
     }
 
@@ -100,22 +104,21 @@ public static class JobsModule
     {
         // RequestRecovery: a firing that was running on a node that died is run again by a surviving node.
         q.AddJob(d.JobType, j => j.WithIdentity(d.Key).StoreDurably().RequestRecovery().WithDescription(d.Description));
-        q.AddTrigger(t =>
-        {
-            t.ForJob(d.Key).WithIdentity(d.Trigger);
-            if (d.Schedule.StartsWith("every", StringComparison.Ordinal))
-            {
-                var seconds = int.Parse(d.Schedule.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-                t.StartNow().WithSimpleSchedule(x => x.WithInterval(TimeSpan.FromSeconds(seconds)).RepeatForever()
-                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NowWithExistingCount));
-            }
-            else
-            {
-                var cron = d.Schedule["cron ".Length..d.Schedule.IndexOf(" (", StringComparison.Ordinal)];
-                t.WithCronSchedule(cron, x => x.InTimeZone(Tickets.TimeZones.China).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed));
-            }
-        });
+        q.AddTrigger(t => t.ForJob(d.Key).WithIdentity(d.Trigger).StartNow().WithSchedule(ScheduleOf(d)));
     }
+
+    /// <summary>Interval seconds of an "every N s" definition, else null.</summary>
+    public static int? IntervalSeconds(JobDefinition d) =>
+        d.Schedule.StartsWith("every", StringComparison.Ordinal) ? int.Parse(d.Schedule.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) : null;
+
+    /// <summary>The cron expression of a "cron …" definition, else null.</summary>
+    public static string? CronOf(JobDefinition d) =>
+        d.Schedule.StartsWith("cron ", StringComparison.Ordinal) ? d.Schedule["cron ".Length..d.Schedule.IndexOf(" (", StringComparison.Ordinal)] : null;
+
+    /// <summary>The schedule with the stated misfire policy: after downtime, fire once now and resume (catch up once, not N times).</summary>
+    public static IScheduleBuilder ScheduleOf(JobDefinition d) => IntervalSeconds(d) is { } seconds
+        ? SimpleScheduleBuilder.Create().WithInterval(TimeSpan.FromSeconds(seconds)).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NowWithExistingCount)
+        : CronScheduleBuilder.Create(CronOf(d)!).InTimeZone(Tickets.TimeZones.China).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed);
 
     public sealed record JobRow(string Job, string Description, string Trigger, string Schedule, DateTimeOffset? Next, DateTimeOffset? Previous, string? TriggerState, JobRun? LastRun);
 

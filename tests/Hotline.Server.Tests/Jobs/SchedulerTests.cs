@@ -123,7 +123,7 @@ public sealed class ClusteredSchedulerTests(ServersFixture servers)
 
         // Every scheduled firing of every job ran once in the cluster (recoveries re-run a firing on purpose).
         await using (var dup = new NpgsqlCommand(
-            "SELECT job || ' @ ' || scheduled_at || ' × ' || count(*) FROM hotline_job_runs WHERE NOT recovering GROUP BY job, scheduled_at HAVING count(*) > 1", db))
+            "SELECT job || ' @ ' || scheduled_at || ' × ' || count(*) || ' on ' || string_agg(node || ' ' || started_at, ', ') FROM hotline_job_runs WHERE NOT recovering GROUP BY job, scheduled_at HAVING count(*) > 1", db))
         {
             var duplicates = new List<string>();
             await using var reader = await dup.ExecuteReaderAsync();
