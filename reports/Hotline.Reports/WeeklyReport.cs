@@ -109,8 +109,10 @@ public sealed record WeeklyReport
         var cutoff = facts.Cutoff;
 
         KpiInput In(IReadOnlyList<TicketFact> t, IReadOnlyList<CallFact> c) => new(t, c, cutoff, period.Days, options.Kpi);
+        var kb = facts.KnowledgeIn(period);
         var overview = KpiBook.CallKpis.Concat(KpiBook.TicketKpis)
-            .Select(k => new KpiRow(k, k.Of(In(cur, calls)), k.Of(In(prev[0], prevCalls)), k.Of(In(lastYear, lastYearCalls))))
+            .Select(k => new KpiRow(k, k.Of(In(cur, calls) with { Knowledge = kb }), k.Of(In(prev[0], prevCalls) with { Knowledge = facts.KnowledgeIn(period.Previous) }),
+                k.Of(In(lastYear, lastYearCalls) with { Knowledge = facts.KnowledgeIn(period.SameLastYear) })))
             .ToList();
 
         // Counts per key for the period, each previous period and last year, computed once per key.
@@ -178,7 +180,7 @@ public sealed record WeeklyReport
         var towns = cur.Where(t => t.Town.Length > 0).GroupBy(t => (t.District, t.Town))
             .Select(g => (g.Key.District, g.Key.Town, g.Count())).OrderByDescending(x => x.Item3).Take(20).ToList();
 
-        var ranking = UnitScores.Rank(cur, facts.Units, cutoff, period.Days, options.UnitScores with { Kpi = options.Kpi });
+        var ranking = UnitScores.Rank(cur, facts.Units, cutoff, period.Days, options.UnitScores with { Kpi = options.Kpi }, kb);
 
         var satisfaction = Enum.GetValues<Satisfaction>().Select(s => (s.Name(), cur.Count(t => t.Satisfaction == s))).ToList();
         var reasons = cur.Where(t => t.Satisfaction == Satisfaction.Unsatisfied)

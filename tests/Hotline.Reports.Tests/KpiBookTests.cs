@@ -131,6 +131,76 @@ public class KpiBookTests
     }
 
     [Fact]
+    public void Dispatch_timeliness_and_average_dispatch_time_match_hand_computed_values()
+    {
+        TicketFact D(string n, double deadlineH, double? sentH) => Ticket(n, b => b.T = b.T with
+        {
+            MainUnitId = "U", DispatchDeadline = T0.AddHours(deadlineH), DispatchedAt = sentH is { } h ? T0.AddHours(h) : null,
+        });
+        TicketFact[] tickets =
+        [
+            D("1", 2, 1),            // on time, 1 h
+            D("2", 2, 3),            // late, 3 h
+            D("3", 1, null),         // not sent, deadline passed → due and late
+            D("4", 24 * 30, null),   // not sent, deadline after the cut-off → excluded
+            D("5", 24, 2),           // on time, 2 h
+            Ticket("6", b => b.T = b.T with { AnsweredOnTheSpot = true, KnowledgeItemId = "kb1" }), // on the spot → excluded
+            Ticket("7", b => b.T = b.T with { AnsweredOnTheSpot = true }),
+            Ticket("8", b => b.T = b.T with { MainUnitId = "U", DispatchedAt = T0.AddHours(4) }),   // no deadline → excluded from 及时率
+        ];
+        var i = KpiInput.ForTickets(tickets, Cutoff);
+
+        Assert.Equal(new KpiValue(2.0 / 4, 2, 4), KpiBook.DispatchOnTime.Of(i));       // due: 1,2,3,5; on time: 1,5
+        Assert.Equal(new KpiValue(10.0 / 4, 10, 4), KpiBook.AverageDispatchHours.Of(i)); // sent: 1+3+2+4 h over 4
+        Assert.Equal(new KpiValue(0.5, 1, 2), KpiBook.KnowledgeUse.Of(i));              // 6 cited kb1, 7 did not
+    }
+
+    [Fact]
+    public void Three_rates_resolution_falls_back_to_rating_only_when_not_asked()
+    {
+        TicketFact R(string n, Satisfaction? s, bool? resolved) => Ticket(n, b => b.T = b.T with { Satisfaction = s, Resolved = resolved });
+        TicketFact[] tickets =
+        [
+            R("1", Satisfaction.Satisfied, true),
+            R("2", Satisfaction.BasicallySatisfied, false),   // rated well, but says not solved → not resolved
+            R("3", Satisfaction.Unsatisfied, null),           // not asked, unsatisfied → not resolved
+            R("4", Satisfaction.BasicallySatisfied, null),    // not asked, rated well → resolved
+            R("5", null, null),                               // no valid callback → excluded
+        ];
+        var i = KpiInput.ForTickets(tickets, Cutoff);
+
+        Assert.Equal(new KpiValue(2.0 / 4, 2, 4), KpiBook.ResolutionRate.Of(i));
+        Assert.Equal(new KpiValue(3.0 / 4, 3, 4), KpiBook.SatisfactionRate.Of(i));
+        Assert.Equal(["tickets.onTimeSignFor", "tickets.resolution", "tickets.satisfaction"], KpiBook.ThreeRates.Select(k => k.Id));
+    }
+
+    [Fact]
+    public void Knowledge_updates_count_distinct_items_per_owner_unit()
+    {
+        KnowledgeUpdateFact[] kb =
+        [
+            new("k1", "A", T0, true), new("k1", "A", T0.AddDays(1), false), // same item twice → once
+            new("k2", "A", T0, false), new("k3", "B", T0, true),
+        ];
+        var all = KpiInput.ForTickets([], Cutoff) with { Knowledge = kb };
+        Assert.Equal(3, KpiBook.KnowledgeUpdates.Of(all).Value);
+
+        UnitFact[] units = [new("A", "甲局", PeerGroup.CityDepartment), new("B", "乙局", PeerGroup.CityDepartment)];
+        var ranking = UnitScores.Rank([], units, Cutoff, 7, knowledge: kb);
+        Assert.Equal(2, ranking.Units.Single(u => u.Unit.Id == "A")[KpiBook.KnowledgeUpdates].Value);
+        Assert.Equal(1, ranking.Units.Single(u => u.Unit.Id == "B")[KpiBook.KnowledgeUpdates].Value);
+    }
+
+    [Fact]
+    public void Unit_score_weights_are_validated_and_counts_cannot_be_weighted()
+    {
+        Assert.Throws<ArgumentException>(() => new UnitScoreOptions { Weights = new Dictionary<string, double> { ["no.such"] = 1 } }.Validate());
+        Assert.Throws<ArgumentException>(() => new UnitScoreOptions { Weights = new Dictionary<string, double> { [KpiBook.KnowledgeUpdates.Id] = 1 } }.Validate());
+        Assert.Throws<ArgumentException>(() => new UnitScoreOptions { Weights = new Dictionary<string, double> { [KpiBook.SatisfactionRate.Id] = -1 } }.Validate());
+        UnitScoreOptions.Default.Validate();
+    }
+
+    [Fact]
     public void Every_kpi_has_its_definition_written_down()
     {
         Assert.Equal(KpiBook.All.Count, KpiBook.All.Select(k => k.Id).Distinct().Count());

@@ -111,6 +111,21 @@ public static class DemoWeekGenerator
             }
         }
 
+        // Knowledge-base publications: a separate stream so the ticket streams do not change.
+        var knowledge = new List<KnowledgeUpdateFact>();
+        foreach (var (week, _, _) in weeks)
+        {
+            var rng = new Random(unchecked((seed * 7_919) ^ week.Start.DayNumber ^ 0x4B42));
+            foreach (var unit in city.Units)
+            {
+                for (var k = rng.Next(unit.PeerGroup == PeerGroup.CityDepartment ? 6 : 3); k > 0; k--)
+                {
+                    var at = city.Start(week.Start.AddDays(rng.Next(5))).AddHours(9 + rng.Next(8));
+                    knowledge.Add(new KnowledgeUpdateFact($"{unit.Id}-KB{rng.Next(40):00}", unit.Id, at, rng.NextDouble() < 0.3));
+                }
+            }
+        }
+
         return new WeeklyFacts
         {
             Period = period,
@@ -120,6 +135,7 @@ public static class DemoWeekGenerator
             Tickets = tickets,
             Calls = calls,
             Units = city.Units,
+            KnowledgeUpdates = knowledge,
         };
     }
 
@@ -281,6 +297,9 @@ public static class DemoWeekGenerator
                 CallerPhoneHash = anonymous ? null : Hash(phone),
                 PlaceKey = placeKey,
                 AnsweredOnTheSpot = onTheSpot,
+                // Derived without drawing from rng, so the seeded streams (and the planted-topic tests) stay as they were.
+                KnowledgeItemId = onTheSpot && seq % 10 < 7 ? "KB-" + topic.Code : null,
+                DispatchDeadline = onTheSpot ? null : registered.AddHours(urgency switch { Urgency.VeryUrgent => 1, Urgency.Urgent => 2, _ => 24 }),
                 Tags = urgency == Urgency.VeryUrgent ? ["紧急关注"] : [],
             };
 
@@ -340,6 +359,7 @@ public static class DemoWeekGenerator
                 ClosedAt = closedAt <= cutoff ? closedAt : null,
                 CalledBackAt = calledBackAt <= cutoff ? calledBackAt : null,
                 Satisfaction = !rated ? null : unhappy ? Satisfaction.Unsatisfied : rng.NextDouble() < 0.8 ? Satisfaction.Satisfied : Satisfaction.BasicallySatisfied,
+                Resolved = !rated ? null : !unhappy && seq % 17 != 0,
                 UnsatisfiedReason = rated && unhappy ? Reasons[rng.Next(Reasons.Length)] : null,
                 IsOverdue = overdue,
                 Supervision = !overdue ? SupervisionLevel.None : rng.NextDouble() switch

@@ -40,6 +40,13 @@ public sealed record TicketFact
     public string? MainUnitId { get; init; }
 
     public bool AnsweredOnTheSpot { get; init; }
+
+    /// <summary>The knowledge-base item the agent answered from (直接办结 with a 知识库 reference); null when none.</summary>
+    public string? KnowledgeItemId { get; init; }
+
+    /// <summary>Dispatch time limit (派单时限: e.g. 1 h 特急, 2 h 紧急, 1 working day) as set by the server's rules; null when unknown.</summary>
+    public DateTimeOffset? DispatchDeadline { get; init; }
+
     public DateTimeOffset? DispatchedAt { get; init; }
     public DateTimeOffset? SignedForAt { get; init; }
     public DateTimeOffset? SignForDeadline { get; init; }
@@ -57,6 +64,9 @@ public sealed record TicketFact
     public Satisfaction? Satisfaction { get; init; }
 
     public string? UnsatisfiedReason { get; init; }
+
+    /// <summary>Whether the citizen said at the callback that the problem was solved; null when not asked (see 解决率).</summary>
+    public bool? Resolved { get; init; }
     public SupervisionLevel Supervision { get; init; }
 
     /// <summary>As decided by the server's timers (it knows working days and extensions).</summary>
@@ -76,3 +86,6 @@ public sealed record CallFact(
 
 /// <summary>A handling unit (承办单位) and the peer group it is ranked in.</summary>
 public sealed record UnitFact(string Id, string Name, PeerGroup PeerGroup, int? Residents = null, string? District = null);
+
+/// <summary>A knowledge-base item published (new or revised) by its owner unit at <see cref="PublishedAt"/>.</summary>
+public sealed record KnowledgeUpdateFact(string ItemId, string OwnerUnitId, DateTimeOffset PublishedAt, bool IsNew);

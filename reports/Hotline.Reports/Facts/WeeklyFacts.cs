@@ -22,6 +22,9 @@ public sealed record WeeklyFacts
     public IReadOnlyList<CallFact> Calls { get; init; } = [];
     public IReadOnlyList<UnitFact> Units { get; init; } = [];
 
+    /// <summary>Knowledge-base publications in the facts window (知识库更新), attributed to the owner unit.</summary>
+    public IReadOnlyList<KnowledgeUpdateFact> KnowledgeUpdates { get; init; } = [];
+
     public DateTimeOffset Cutoff => AsOf ?? EndOf(Period.End);
 
     public DateOnly LocalDate(DateTimeOffset instant) => DateOnly.FromDateTime(instant.ToOffset(UtcOffset).DateTime);
@@ -32,6 +35,9 @@ public sealed record WeeklyFacts
 
     public IReadOnlyList<TicketFact> TicketsIn(ReportPeriod period) =>
         Tickets.Where(t => period.Contains(LocalDate(t.RegisteredAt))).ToList();
+
+    public IReadOnlyList<KnowledgeUpdateFact> KnowledgeIn(ReportPeriod period) =>
+        KnowledgeUpdates.Where(k => period.Contains(LocalDate(k.PublishedAt))).ToList();
 
     public IReadOnlyList<CallFact> CallsIn(ReportPeriod period) =>
         Calls.Where(c => period.Contains(LocalDate(c.OfferedAt))).ToList();

@@ -7,6 +7,7 @@ public enum KpiUnit
     Count,
     Percent,
     Seconds,
+    Hours,
 }
 
 /// <summary>Colour bands for conditional formatting: good / warning / bad.</summary>
@@ -38,6 +39,9 @@ public sealed record KpiInput(
     int Days,
     KpiOptions Options)
 {
+    /// <summary>Knowledge-base publications of the scope and period (for 知识库更新数).</summary>
+    public IReadOnlyList<KnowledgeUpdateFact> Knowledge { get; init; } = [];
+
     public static KpiInput ForTickets(IReadOnlyList<TicketFact> tickets, DateTimeOffset cutoff, KpiOptions? options = null) =>
         new(tickets, [], cutoff, 7, options ?? KpiOptions.Default);
 
@@ -142,7 +146,7 @@ public static class KpiBook
         i => KpiValue.Ratio(i.Tickets.Count(t => t.AnsweredOnTheSpot), i.Tickets.Count));
 
     public static KpiDefinition OnTimeSignFor { get; } = new(
-        "tickets.onTimeSignFor", "按时签收率", "在签收期限内签收的派单工单数", "已签收或签收期限已到的派单工单数",
+        "tickets.onTimeSignFor", "按时签收率（响应率）", "在签收期限内签收的派单工单数", "已签收或签收期限已到的派单工单数",
         "截至统计时点尚未签收且未到签收期限的工单；没有签收期限的工单", KpiUnit.Percent,
         new KpiThreshold(0.98, 0.90, true),
         i =>
@@ -150,6 +154,40 @@ public static class KpiBook
             var due = Dispatch(i).Where(t => t.SignForDeadline is not null && (t.SignedForAt is not null || t.SignForDeadline <= i.Cutoff)).ToList();
             return KpiValue.Ratio(due.Count(t => t.SignedForAt is not null && t.SignedForAt <= t.SignForDeadline), due.Count);
         });
+
+    public static KpiDefinition DispatchOnTime { get; } = new(
+        "tickets.dispatchOnTime", "派单及时率", "在派单时限内派出的工单数", "已派单或派单时限已到的工单数",
+        "直接办结的工单；截至统计时点未派单且未到派单时限的工单；没有派单时限的工单", KpiUnit.Percent,
+        new KpiThreshold(0.95, 0.85, true),
+        i =>
+        {
+            var due = i.Tickets.Where(t => !t.AnsweredOnTheSpot && t.DispatchDeadline is not null
+                && ((t.DispatchedAt is not null && t.DispatchedAt <= i.Cutoff) || t.DispatchDeadline <= i.Cutoff)).ToList();
+            return KpiValue.Ratio(due.Count(t => t.DispatchedAt is not null && t.DispatchedAt <= i.Cutoff && t.DispatchedAt <= t.DispatchDeadline), due.Count);
+        });
+
+    public static KpiDefinition AverageDispatchHours { get; } = new(
+        "tickets.avgDispatchHours", "平均派单时长", "派单工单从登记到派出的小时数之和", "截至统计时点已派出的工单数", "直接办结的工单；尚未派出的工单", KpiUnit.Hours,
+        new KpiThreshold(2, 8, false),
+        i =>
+        {
+            var sent = Dispatch(i).Where(t => t.DispatchedAt is not null && t.DispatchedAt <= i.Cutoff).ToList();
+            return KpiValue.Ratio(sent.Sum(t => (t.DispatchedAt!.Value - t.RegisteredAt).TotalHours), sent.Count);
+        });
+
+    public static KpiDefinition KnowledgeUse { get; } = new(
+        "tickets.knowledgeUse", "知识库引用率", "直接办结时引用了知识条目的工单数", "直接办结的工单数", "派单工单", KpiUnit.Percent,
+        new KpiThreshold(0.70, 0.50, true),
+        i =>
+        {
+            var spot = i.Tickets.Where(t => t.AnsweredOnTheSpot).ToList();
+            return KpiValue.Ratio(spot.Count(t => t.KnowledgeItemId is not null), spot.Count);
+        });
+
+    public static KpiDefinition KnowledgeUpdates { get; } = new(
+        "knowledge.updates", "知识库更新数", "统计期内发布（新增或修订后重新发布）的知识条目数，按条目的责任单位归属", "—",
+        "未通过审核的修改；已废止的条目；同一条目期内多次发布只计一次", KpiUnit.Count, null,
+        i => KpiValue.Count(i.Knowledge.Select(k => k.ItemId).Distinct(StringComparer.Ordinal).Count()));
 
     public static KpiDefinition ReturnRate { get; } = new(
         "tickets.returnRate", "退回率", "被承办单位申请退回过（≥1次）的派单工单数", "派单工单数", "直接办结的工单", KpiUnit.Percent,
@@ -201,6 +239,16 @@ public static class KpiBook
             return KpiValue.Ratio(rated.Count(t => t.Satisfaction != Satisfaction.Unsatisfied), rated.Count);
         });
 
+    public static KpiDefinition ResolutionRate { get; } = new(
+        "tickets.resolution", "解决率", "有效回访中市民确认问题已解决的工单数（回访未单独记录“是否解决”时，评价为满意或基本满意视为已解决）",
+        "有效回访工单数（有评价结果）", "未回访、未联系上或拒绝评价的工单", KpiUnit.Percent,
+        new KpiThreshold(0.85, 0.70, true),
+        i =>
+        {
+            var rated = i.Tickets.Where(t => t.Satisfaction is not null).ToList();
+            return KpiValue.Ratio(rated.Count(t => t.Resolved ?? t.Satisfaction != Satisfaction.Unsatisfied), rated.Count);
+        });
+
     public static KpiDefinition ReHandlingRate { get; } = new(
         "tickets.reHandlingRate", "重办率", "被要求重办过（≥1次）的工单数", "截至统计时点已答复的派单工单数", "直接办结的工单", KpiUnit.Percent,
         new KpiThreshold(0.05, 0.10, false),
@@ -214,17 +262,28 @@ public static class KpiBook
         [CallsOffered, CallsAnswered, AnswerRate, ServiceLevel15, ServiceLevel20, AbandonRate, AverageWait, AverageTalk, AverageWrapUp];
 
     public static IReadOnlyList<KpiDefinition> TicketKpis { get; } =
-        [TicketsTotal, DailyAverage, OnTheSpot, Dispatched, OnTheSpotRate, Overdue, SatisfactionRate];
+    [
+        TicketsTotal, DailyAverage, OnTheSpot, Dispatched, OnTheSpotRate, KnowledgeUse, DispatchOnTime, AverageDispatchHours,
+        OnTimeSignFor, ReturnRate, CompletionRate, OnTimeCompletion, Extensions, Overdue, CallbackRate, ResolutionRate, SatisfactionRate,
+        ReHandlingRate, KnowledgeUpdates,
+    ];
+
+    /// <summary>三率: response (按时签收), resolution and satisfaction — the three rates cities rank units by.</summary>
+    public static IReadOnlyList<KpiDefinition> ThreeRates { get; } = [OnTimeSignFor, ResolutionRate, SatisfactionRate];
 
     /// <summary>The columns of the department table, in order.</summary>
     public static IReadOnlyList<KpiDefinition> UnitKpis { get; } =
-        [Dispatched, OnTimeSignFor, ReturnRate, CompletionRate, OnTimeCompletion, Extensions, Overdue, CallbackRate, SatisfactionRate, ReHandlingRate];
+    [
+        Dispatched, OnTimeSignFor, ReturnRate, CompletionRate, OnTimeCompletion, Extensions, Overdue, CallbackRate, ResolutionRate,
+        SatisfactionRate, ReHandlingRate, KnowledgeUpdates,
+    ];
 
     public static IReadOnlyList<KpiDefinition> All { get; } =
     [
         CallsOffered, CallsAnswered, AnswerRate, ServiceLevel15, ServiceLevel20, AbandonRate, AverageWait, AverageTalk, AverageWrapUp,
-        TicketsTotal, DailyAverage, OnTheSpot, Dispatched, OnTheSpotRate, OnTimeSignFor, ReturnRate, CompletionRate, OnTimeCompletion,
-        Extensions, Overdue, CallbackRate, SatisfactionRate, ReHandlingRate,
+        TicketsTotal, DailyAverage, OnTheSpot, Dispatched, OnTheSpotRate, KnowledgeUse, DispatchOnTime, AverageDispatchHours, OnTimeSignFor,
+        ReturnRate, CompletionRate, OnTimeCompletion, Extensions, Overdue, CallbackRate, ResolutionRate, SatisfactionRate, ReHandlingRate,
+        KnowledgeUpdates,
     ];
 
     public static KpiDefinition ById(string id) => All.First(k => k.Id == id);

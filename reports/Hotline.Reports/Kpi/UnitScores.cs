@@ -3,7 +3,8 @@ using Hotline.Reports.Facts;
 namespace Hotline.Reports.Kpi;
 
 /// <summary>
-/// Weights of the unit score, keyed by KPI id. Rates where lower is better (退回率, 重办率) enter as 1 − rate.
+/// Weights of the unit score, keyed by KPI id; only percentage KPIs can be weighted (a count has no 0–1 scale).
+/// Rates where lower is better (退回率, 重办率) enter as 1 − rate.
 /// The score is 100 × Σ wᵢ·vᵢ / Σ wᵢ over the KPIs the unit has a value for.
 /// </summary>
 public sealed record UnitScoreOptions
@@ -12,13 +13,35 @@ public sealed record UnitScoreOptions
 
     public IReadOnlyDictionary<string, double> Weights { get; init; } = new Dictionary<string, double>
     {
-        [KpiBook.OnTimeSignFor.Id] = 0.15,
-        [KpiBook.OnTimeCompletion.Id] = 0.25,
-        [KpiBook.CompletionRate.Id] = 0.15,
+        [KpiBook.OnTimeSignFor.Id] = 0.10,
+        [KpiBook.OnTimeCompletion.Id] = 0.20,
+        [KpiBook.CompletionRate.Id] = 0.10,
+        [KpiBook.ResolutionRate.Id] = 0.15,
         [KpiBook.SatisfactionRate.Id] = 0.30,
         [KpiBook.ReturnRate.Id] = 0.05,
         [KpiBook.ReHandlingRate.Id] = 0.10,
     };
+
+    /// <summary>Throws when a weight names an unknown KPI, a KPI that is not a percentage, or is negative.</summary>
+    public UnitScoreOptions Validate()
+    {
+        foreach (var (id, w) in Weights)
+        {
+            var k = KpiBook.All.FirstOrDefault(x => x.Id == id)
+                ?? throw new ArgumentException($"Unit score weight for unknown KPI '{id}'. Known: {string.Join(", ", KpiBook.All.Where(x => x.Unit == KpiUnit.Percent).Select(x => x.Id))}");
+            if (k.Unit != KpiUnit.Percent)
+            {
+                throw new ArgumentException($"Unit score weight for '{id}': only percentage KPIs can be weighted.");
+            }
+
+            if (w < 0 || !double.IsFinite(w))
+            {
+                throw new ArgumentException($"Unit score weight for '{id}' must be ≥ 0.");
+            }
+        }
+
+        return this;
+    }
 
     /// <summary>Units with fewer dispatched tickets are listed but not ranked (样本不足).</summary>
     public int MinTicketsToRank { get; init; } = 5;
@@ -44,14 +67,16 @@ public sealed record UnitRanking(IReadOnlyList<UnitScore> Units, IReadOnlyList<U
 public static class UnitScores
 {
     /// <summary>Scores and ranks every unit within its peer group; tickets are attributed to their main unit.</summary>
-    public static UnitRanking Rank(IReadOnlyList<TicketFact> tickets, IReadOnlyList<UnitFact> units, DateTimeOffset cutoff, int days, UnitScoreOptions? options = null)
+    public static UnitRanking Rank(IReadOnlyList<TicketFact> tickets, IReadOnlyList<UnitFact> units, DateTimeOffset cutoff, int days, UnitScoreOptions? options = null,
+        IReadOnlyList<KnowledgeUpdateFact>? knowledge = null)
     {
         options ??= UnitScoreOptions.Default;
         var byUnit = tickets.Where(t => t.MainUnitId is not null).GroupBy(t => t.MainUnitId!).ToDictionary(g => g.Key, g => (IReadOnlyList<TicketFact>)g.ToList());
+        var kbByUnit = (knowledge ?? []).ToLookup(k => k.OwnerUnitId, StringComparer.Ordinal);
 
         var raw = units.Select(u =>
         {
-            var input = new KpiInput(byUnit.GetValueOrDefault(u.Id) ?? [], [], cutoff, days, options.Kpi);
+            var input = new KpiInput(byUnit.GetValueOrDefault(u.Id) ?? [], [], cutoff, days, options.Kpi) { Knowledge = kbByUnit[u.Id].ToList() };
             var values = KpiBook.UnitKpis.ToDictionary(k => k.Id, k => k.Of(input));
             var dispatched = values[KpiBook.Dispatched.Id].Value ?? 0;
             return (Unit: u, Values: values, Score: dispatched >= options.MinTicketsToRank ? Score(values, options) : null);
@@ -93,6 +118,11 @@ public static class UnitScores
             }
 
             var def = KpiBook.ById(id);
+            if (def.Unit != KpiUnit.Percent)
+            {
+                continue;
+            }
+
             sum += w * (def.HigherIsBetter ? value : 1 - value);
             weights += w;
         }

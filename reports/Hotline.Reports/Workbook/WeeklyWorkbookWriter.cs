@@ -176,7 +176,7 @@ public static class WeeklyWorkbookWriter
         private static XCell Kv(KpiDefinition k, KpiValue v) => k.Unit switch
         {
             KpiUnit.Percent => Pct(v.Value),
-            KpiUnit.Seconds => N(v.Value, Styles.Decimal),
+            KpiUnit.Seconds or KpiUnit.Hours => N(v.Value, Styles.Decimal),
             _ => N(v.Value, v.Denominator is null ? Styles.Integer : Styles.Decimal),
         };
 
@@ -559,7 +559,7 @@ public static class WeeklyWorkbookWriter
             foreach (var k in KpiBook.All)
             {
                 sw.Row([T(k.Name), T(k.Id), T(k.Numerator, Styles.Wrap), T(k.Denominator, Styles.Wrap), T(k.Exclusions, Styles.Wrap),
-                    S(k.Unit switch { KpiUnit.Percent => "%", KpiUnit.Seconds => "秒", _ => "件/个" }), T(k.Threshold?.Describe(k.Unit) ?? "—"),
+                    S(k.Unit switch { KpiUnit.Percent => "%", KpiUnit.Seconds => "秒", KpiUnit.Hours => "小时", _ => "件/个" }), T(k.Threshold?.Describe(k.Unit) ?? "—"),
                     weights.TryGetValue(k.Id, out var wgt) ? N(wgt, Styles.Decimal2) : Empty], 33);
             }
 
