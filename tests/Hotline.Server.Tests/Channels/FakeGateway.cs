@@ -64,6 +64,18 @@ public sealed class FakeGateway : IAsyncDisposable
     {
         try
         {
+            if (context.Request.HttpMethod == "GET")
+            {
+                // GET /messages?to=…: what the citizen's phone received (the browser test reads its verification code here).
+                var to = context.Request.QueryString["to"];
+                var json = new JsonArray(Delivered.Values.Where(m => to is null || (string?)m["to"] == to).Select(m => m.DeepClone()).ToArray());
+                var bytes = System.Text.Encoding.UTF8.GetBytes(json.ToJsonString());
+                context.Response.ContentType = "application/json";
+                context.Response.AddHeader("Access-Control-Allow-Origin", "*");
+                await context.Response.OutputStream.WriteAsync(bytes);
+                context.Response.Close();
+                return;
+            }
             using var reader = new StreamReader(context.Request.InputStream);
             var body = JsonNode.Parse(await reader.ReadToEndAsync())!;
             var key = context.Request.Headers["Idempotency-Key"] ?? "";

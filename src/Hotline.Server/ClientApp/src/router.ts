@@ -31,6 +31,7 @@ export function homePath(): string {
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('./pages/LoginPage.vue'), meta: { public: true } },
+  { path: '/public', name: 'public', component: () => import('./pages/public/PublicPage.vue'), meta: { public: true, title: '12345 网上反映' } },
   {
     path: '/',
     component: () => import('./components/AppLayout.vue'),
