@@ -25,6 +25,7 @@ builder.Services.AddOpenApi();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
 
 builder.AddHotlineInfrastructure();
+builder.AddHotlineSecurity();
 builder.AddHotlineReference();
 builder.AddHotlineAuth();
 builder.AddHotlineTickets();
@@ -38,11 +39,13 @@ builder.AddHotlineOpen311();
 
 var app = builder.Build();
 
+app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseAuthentication();
+app.UseHotlineSecurity();
 app.UseAuthorization();
 
 app.MapOpenApi();

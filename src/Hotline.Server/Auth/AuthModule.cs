@@ -1,26 +1,48 @@
+using System.Security.Claims;
+using Hotline.Server.Hosting;
 using Hotline.Server.Reference;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Hotline.Server.Auth;
 
 public static class AuthModule
 {
-    public sealed record LoginRequest(string? Username, string? Password);
+    /// <summary><paramref name="UseCookie"/>: the console's cookie sign-in (HttpOnly, SameSite=Strict); the token is then not in the body.</summary>
+    public sealed record LoginRequest(string? Username, string? Password, bool? UseCookie = null);
+
+    public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
 
     public sealed record UserView(string Id, string Username, string DisplayName, IReadOnlyList<string> Roles, string UnitId, string UnitName);
 
-    public sealed record LoginResponse(string Token, DateTimeOffset ExpiresAt, UserView User);
+    public sealed record LoginResponse(string? Token, DateTimeOffset ExpiresAt, UserView User);
+
+    public sealed record AntiforgeryView(string HeaderName, string Token);
+
+    public const string LoginRateLimit = "login";
 
     public static IHostApplicationBuilder AddHotlineAuth(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddSingleton<LoginAttempts>();
         builder.Services.AddSingleton<UserDirectory>(sp =>
         {
+            var options = sp.GetRequiredService<IOptions<HotlineOptions>>().Value;
             var users = new UserDirectory();
-            UserDirectory.SeedDemo(users);
+            if (options.Demo) UserDirectory.SeedDemo(users);
+            foreach (var u in options.Users.Where(u => !string.IsNullOrWhiteSpace(u.Username)))
+            {
+                var account = new UserAccount(u.Username, u.Username, u.DisplayName ?? u.Username, u.Roles, u.UnitId) { Skills = u.Skills };
+                if (!string.IsNullOrEmpty(u.PasswordHash)) users.AddHashed(account with { PasswordHash = u.PasswordHash });
+                else if (!string.IsNullOrEmpty(u.Password)) users.Add(account, u.Password);
+                else throw new InvalidOperationException($"Hotline:Users: '{u.Username}' needs a PasswordHash or a Password.");
+            }
             return users;
         });
+        builder.Services.AddSingleton<AccountStore>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AccountStore>());
         builder.Services.AddAuthentication(TokenAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()
@@ -30,32 +52,127 @@ public static class AuthModule
             .AddPolicy("dispatcher", p => p.RequireRole(Roles.Dispatcher, Roles.Admin))
             .AddPolicy("handler", p => p.RequireRole(Roles.Handler))
             .AddPolicy("callback", p => p.RequireRole(Roles.Callback, Roles.Dispatcher, Roles.Admin))
-            .AddPolicy("leader", p => p.RequireRole(Roles.Leader, Roles.Supervisor, Roles.Admin));
+            .AddPolicy("leader", p => p.RequireRole(Roles.Leader, Roles.Supervisor, Roles.Admin))
+            .AddPolicy("admin", p => p.RequireRole(Roles.Admin));
         return builder;
     }
 
     public static IEndpointRouteBuilder MapHotlineAuth(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/auth").WithTags("auth");
-        group.MapPost("/login", Results<Ok<LoginResponse>, ProblemHttpResult, ValidationProblem> (LoginRequest request, UserDirectory users, TokenService tokens, CityReference city) =>
+        group.MapPost("/login", Results<Ok<LoginResponse>, ProblemHttpResult, ValidationProblem> (
+            LoginRequest request, HttpContext http, UserDirectory users, LoginAttempts attempts, TokenService tokens, CityReference city, IHostEnvironment env) =>
         {
             var errors = new Dictionary<string, string[]>();
             if (string.IsNullOrWhiteSpace(request.Username)) errors["username"] = ["用户名不能为空"];
+            else if (request.Username.Length > 64 || request.Username.Any(char.IsControl)) errors["username"] = ["用户名过长或含控制字符"];
             if (string.IsNullOrEmpty(request.Password)) errors["password"] = ["密码不能为空"];
+            else if (request.Password.Length > 256) errors["password"] = ["密码过长"];
             if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "登录信息不完整");
 
-            var user = users.Verify(request.Username!, request.Password!);
-            if (user is null) return TypedResults.Problem(title: "用户名或密码错误", statusCode: StatusCodes.Status401Unauthorized);
+            var username = request.Username!.Trim();
+            if (attempts.LockedFor(username) is { } locked) return Locked(http, locked);
+            var user = users.Verify(username, request.Password!);
+            if (user is null)
+            {
+                return attempts.Failed(username) is { } lockout
+                    ? Locked(http, lockout)
+                    : TypedResults.Problem(title: "用户名或密码错误", statusCode: StatusCodes.Status401Unauthorized);
+            }
+            attempts.Succeeded(username);
             var (token, expiresAt) = tokens.Issue(user);
+            if (request.UseCookie == true)
+            {
+                SetAuthCookie(http, env, token, expiresAt);
+                return TypedResults.Ok(new LoginResponse(null, expiresAt, ViewOf(user, city)));
+            }
             return TypedResults.Ok(new LoginResponse(token, expiresAt, ViewOf(user, city)));
+        }).AllowAnonymous().RequireRateLimiting(LoginRateLimit);
+
+        group.MapPost("/logout", (HttpContext http) =>
+        {
+            http.Response.Cookies.Delete(TokenAuthenticationHandler.CookieName, new CookieOptions { Path = "/" });
+            return TypedResults.NoContent();
         }).AllowAnonymous();
 
-        app.MapGet("/api/me", (System.Security.Claims.ClaimsPrincipal principal, UserDirectory users, CityReference city) =>
+        // The console (cookie sign-in) fetches this once and sends it back as X-XSRF-TOKEN on every write.
+        group.MapGet("/antiforgery", (HttpContext http, IAntiforgery antiforgery) =>
+        {
+            var tokens = antiforgery.GetAndStoreTokens(http);
+            return TypedResults.Ok(new AntiforgeryView(tokens.HeaderName ?? SecurityModule.AntiforgeryHeader, tokens.RequestToken ?? ""));
+        }).RequireAuthorization();
+
+        group.MapPost("/password", async Task<Results<Ok<LoginResponse>, ProblemHttpResult, ValidationProblem>> (
+            ChangePasswordRequest request, HttpContext http, ClaimsPrincipal principal, UserDirectory users, AccountStore accounts, TokenService tokens,
+            CityReference city, IOptions<HotlineOptions> options, TimeProvider time, IHostEnvironment env, CancellationToken ct) =>
+        {
+            if (users.Find(principal.UserId()) is not { } user) return TypedResults.Problem(title: "未登录", statusCode: 401);
+            var errors = new Dictionary<string, string[]>();
+            if (string.IsNullOrEmpty(request.CurrentPassword)) errors["currentPassword"] = ["请输入当前密码"];
+            else if (request.CurrentPassword.Length > 256 || !users.Matches(user, request.CurrentPassword)) errors["currentPassword"] = ["当前密码不正确"];
+            if (PasswordPolicy.Check(request.NewPassword, user.Username, options.Value.Security.MinPasswordLength) is { } reason) errors["newPassword"] = [reason];
+            else if (request.NewPassword == request.CurrentPassword) errors["newPassword"] = ["新密码不能与当前密码相同"];
+            if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "密码未修改");
+
+            await accounts.ChangePasswordAsync(user, request.NewPassword!, user.Username, time.GetUtcNow(), ct);
+            var changed = users.Find(user.Username)!;
+            var (token, expiresAt) = tokens.Issue(changed);
+            if (http.Items.ContainsKey(TokenAuthenticationHandler.ViaCookie))
+            {
+                SetAuthCookie(http, env, token, expiresAt);
+                return TypedResults.Ok(new LoginResponse(null, expiresAt, ViewOf(changed, city)));
+            }
+            return TypedResults.Ok(new LoginResponse(token, expiresAt, ViewOf(changed, city)));
+        }).RequireAuthorization().RequireRateLimiting(LoginRateLimit);
+
+        app.MapPost("/api/admin/users/{username}/unlock", (string username, UserDirectory users, LoginAttempts attempts) =>
+        {
+            if (users.Find(username) is null) return Results.Problem(statusCode: 404, title: "用户不存在");
+            attempts.Unlock(username);
+            return Results.NoContent();
+        }).RequireAuthorization("admin").WithTags("auth");
+
+        app.MapGet("/api/me", (ClaimsPrincipal principal, UserDirectory users, CityReference city) =>
             users.Find(principal.UserId()) is { } user ? Results.Ok(ViewOf(user, city)) : Results.Unauthorized())
             .RequireAuthorization().WithTags("auth");
         return app;
     }
 
+    private static ProblemHttpResult Locked(HttpContext http, TimeSpan left)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(left.TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(title: "登录失败次数过多，账户已临时锁定", detail: $"请在 {Math.Ceiling(left.TotalMinutes)} 分钟后重试，或联系管理员解锁。", statusCode: StatusCodes.Status423Locked);
+    }
+
+    private static void SetAuthCookie(HttpContext http, IHostEnvironment env, string token, DateTimeOffset expiresAt) =>
+        http.Response.Cookies.Append(TokenAuthenticationHandler.CookieName, token, new CookieOptions
+        {
+            HttpOnly = true,
+            Secure = http.Request.IsHttps || !env.IsDevelopment(),
+            SameSite = SameSiteMode.Strict,
+            Path = "/",
+            Expires = expiresAt,
+            IsEssential = true,
+        });
+
     public static UserView ViewOf(UserAccount user, CityReference city) =>
         new(user.Id, user.Username, user.DisplayName, user.Roles, user.UnitId, city.UnitOf(user.UnitId)?.Name ?? user.UnitId);
+}
+
+/// <summary>What a new password must be: long enough, three kinds of characters, not the username, not the demo password.</summary>
+public static class PasswordPolicy
+{
+    public static string? Check(string? password, string username, int minLength)
+    {
+        if (string.IsNullOrEmpty(password)) return "新密码不能为空";
+        if (password.Length < minLength) return $"新密码至少 {minLength} 位";
+        if (password.Length > 128) return "新密码不能超过 128 位";
+        if (password.Any(char.IsControl)) return "新密码不能含控制字符";
+        var kinds = (password.Any(char.IsUpper) ? 1 : 0) + (password.Any(char.IsLower) ? 1 : 0) + (password.Any(char.IsDigit) ? 1 : 0) + (password.Any(c => !char.IsLetterOrDigit(c)) ? 1 : 0);
+        if (kinds < 3) return "新密码须包含大写字母、小写字母、数字、符号中的至少三类";
+        if (password.Contains(username, StringComparison.OrdinalIgnoreCase)) return "新密码不能包含用户名";
+        if (password == UserDirectory.DemoPassword) return "不能使用演示密码";
+        return null;
+    }
 }

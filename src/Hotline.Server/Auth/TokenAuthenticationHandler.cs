@@ -5,12 +5,17 @@ using Microsoft.Extensions.Options;
 
 namespace Hotline.Server.Auth;
 
-/// <summary>Reads "Authorization: Bearer …", or the access_token query parameter (SignalR WebSockets and file downloads).</summary>
+/// <summary>
+/// Reads "Authorization: Bearer …", the access_token query parameter (SignalR WebSockets and file downloads), or the
+/// console's HttpOnly cookie. A request signed in by the cookie is marked so the antiforgery check applies to its writes.
+/// </summary>
 public sealed class TokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, TokenService tokens, UserDirectory users)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "HotlineToken";
+    public const string CookieName = "hotline.auth";
+    public const string ViaCookie = "hotline.auth.cookie";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -18,10 +23,18 @@ public sealed class TokenAuthenticationHandler(
         var header = Request.Headers.Authorization.ToString();
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) token = header["Bearer ".Length..].Trim();
         else if (Request.Query.TryGetValue("access_token", out var q)) token = q.ToString();
+        else if (Request.Cookies.TryGetValue(CookieName, out var c))
+        {
+            token = c;
+            Context.Items[ViaCookie] = true;
+        }
         if (string.IsNullOrEmpty(token)) return Task.FromResult(AuthenticateResult.NoResult());
 
-        var user = tokens.Validate(token) is { } id ? users.Find(id) : null;
-        if (user is null) return Task.FromResult(AuthenticateResult.Fail("invalid or expired token"));
+        var valid = tokens.ValidateWithIssuedAt(token);
+        var user = valid is { } v ? users.Find(v.UserId) : null;
+        // A token issued before the last password change is void (the change signs out every other session).
+        if (user is null || valid!.Value.IssuedAt < user.PasswordChangedAt.ToUnixTimeSeconds())
+            return Task.FromResult(AuthenticateResult.Fail("invalid or expired token"));
 
         var claims = new List<Claim>
         {

@@ -9,19 +9,23 @@ namespace Hotline.Server.Auth;
 /// <summary>Compact signed access tokens: base64url(JSON {sub, exp}) "." base64url(HMAC-SHA256). Every node with the same key accepts them.</summary>
 public sealed class TokenService(IOptions<HotlineOptions> options, TimeProvider time)
 {
-    private sealed record Payload(string Sub, long Exp);
+    private sealed record Payload(string Sub, long Exp, long Iat = 0);
 
     private byte[] Key => Encoding.UTF8.GetBytes(options.Value.SigningKey);
 
     public (string Token, DateTimeOffset ExpiresAt) Issue(UserAccount user)
     {
-        var expiresAt = time.GetUtcNow().AddHours(options.Value.TokenLifetimeHours);
-        var body = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Payload(user.Id, expiresAt.ToUnixTimeSeconds())));
+        var now = time.GetUtcNow();
+        var expiresAt = now.AddHours(options.Value.TokenLifetimeHours);
+        var body = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Payload(user.Id, expiresAt.ToUnixTimeSeconds(), now.ToUnixTimeSeconds())));
         return (body + "." + Base64Url(HMACSHA256.HashData(Key, Encoding.ASCII.GetBytes(body))), expiresAt);
     }
 
     /// <summary>The user id in a valid, unexpired token; null otherwise.</summary>
-    public string? Validate(string token)
+    public string? Validate(string token) => ValidateWithIssuedAt(token)?.UserId;
+
+    /// <summary>The user id and issue time (Unix seconds) of a valid, unexpired token; null otherwise.</summary>
+    public (string UserId, long IssuedAt)? ValidateWithIssuedAt(string token)
     {
         var dot = token.IndexOf('.', StringComparison.Ordinal);
         if (dot <= 0 || dot == token.Length - 1 || token.Length > 2048) return null;
@@ -33,7 +37,7 @@ public sealed class TokenService(IOptions<HotlineOptions> options, TimeProvider 
         try
         {
             var payload = JsonSerializer.Deserialize<Payload>(FromBase64Url(body));
-            return payload is null || payload.Exp < time.GetUtcNow().ToUnixTimeSeconds() ? null : payload.Sub;
+            return payload is null || payload.Exp < time.GetUtcNow().ToUnixTimeSeconds() ? null : (payload.Sub, payload.Iat);
         }
         catch (Exception e) when (e is JsonException or FormatException) { return null; }
     }

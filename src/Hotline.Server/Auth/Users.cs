@@ -23,6 +23,9 @@ public sealed record UserAccount(string Id, string Username, string DisplayName,
     public IReadOnlyList<string> Skills { get; init; } = [];
 
     public string PasswordHash { get; init; } = "";
+
+    /// <summary>When the password last changed: tokens issued before it are no longer accepted.</summary>
+    public DateTimeOffset PasswordChangedAt { get; init; }
 }
 
 /// <summary>Local user accounts with ASP.NET Core's PasswordHasher (PBKDF2). The embedded default seeds the demo users.</summary>
@@ -42,7 +45,33 @@ public sealed class UserDirectory
         return stored;
     }
 
+    /// <summary>Adds an account whose password hash was made elsewhere (configuration).</summary>
+    public UserAccount AddHashed(UserAccount user)
+    {
+        _byUsername[user.Username] = user;
+        return user;
+    }
+
     public UserAccount? Find(string? username) => username is not null && _byUsername.TryGetValue(username, out var u) ? u : null;
+
+    public string Hash(UserAccount user, string password) => _hasher.HashPassword(user, password);
+
+    /// <summary>True when <paramref name="password"/> is the account's current password.</summary>
+    public bool Matches(UserAccount user, string password) =>
+        _hasher.VerifyHashedPassword(user, user.PasswordHash, password) != PasswordVerificationResult.Failed;
+
+    /// <summary>Sets a stored hash (a password change recorded in the event store, here or on another node).</summary>
+    public void SetPasswordHash(string username, string hash, DateTimeOffset changedAt)
+    {
+        while (_byUsername.TryGetValue(username, out var current))
+        {
+            if (current.PasswordChangedAt > changedAt) return;
+            if (_byUsername.TryUpdate(username, current with { PasswordHash = hash, PasswordChangedAt = changedAt }, current)) return;
+        }
+    }
+
+    /// <summary>True when some account still has the published demo password (the production profile refuses to start then).</summary>
+    public IEnumerable<UserAccount> WithDemoPassword() => _byUsername.Values.Where(u => Matches(u, DemoPassword));
 
     public UserAccount? Verify(string username, string password)
     {
@@ -53,7 +82,7 @@ public sealed class UserDirectory
             _hasher.VerifyHashedPassword(DummyUser, DummyHash, password);
             return null;
         }
-        return _hasher.VerifyHashedPassword(user, user.PasswordHash, password) == PasswordVerificationResult.Failed ? null : user;
+        return Matches(user, password) ? user : null;
     }
 
     private static readonly UserAccount DummyUser = new("x", "x", "x", [], "x");
@@ -73,4 +102,45 @@ public sealed class UserDirectory
         users.Add(new UserAccount("leader1", "leader1", "周建国", [Roles.Leader], "hotline"), DemoPassword);
         users.Add(new UserAccount("admin", "admin", "系统管理员", [Roles.Admin, Roles.Supervisor, Roles.Dispatcher, Roles.Callback, Roles.Leader], "hotline"), DemoPassword);
     }
+}
+
+/// <summary>
+/// Lockout after repeated failed logins. Unknown names are counted the same way as real ones, so the answer never
+/// tells whether a username exists. Kept in memory per node (a restart clears it; the rate limiter still applies).
+/// </summary>
+public sealed class LoginAttempts(Microsoft.Extensions.Options.IOptions<Hosting.HotlineOptions> options, TimeProvider time)
+{
+    private sealed record Entry(int Failures, DateTimeOffset? LockedUntil);
+
+    private const int MaxTracked = 100_000;
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>How long the name stays locked; null when it may try.</summary>
+    public TimeSpan? LockedFor(string username)
+    {
+        if (!_entries.TryGetValue(username, out var e) || e.LockedUntil is not { } until) return null;
+        var left = until - time.GetUtcNow();
+        return left > TimeSpan.Zero ? left : null;
+    }
+
+    /// <summary>Counts a failure; returns the lockout that starts now, if this failure reached the limit.</summary>
+    public TimeSpan? Failed(string username)
+    {
+        if (_entries.Count > MaxTracked) _entries.Clear(); // a flood of random names must not exhaust memory
+        var limit = Math.Max(1, options.Value.Security.MaxFailedLogins);
+        var lockout = TimeSpan.FromMinutes(Math.Max(1, options.Value.Security.LockoutMinutes));
+        var now = time.GetUtcNow();
+        var entry = _entries.AddOrUpdate(username,
+            _ => new Entry(1, limit <= 1 ? now + lockout : null),
+            (_, e) =>
+            {
+                var failures = e.LockedUntil is { } u && u <= now ? 1 : e.Failures + 1;
+                return new Entry(failures, failures >= limit ? now + lockout : null);
+            });
+        return entry.LockedUntil is { } until ? until - now : null;
+    }
+
+    public void Succeeded(string username) => _entries.TryRemove(username, out _);
+
+    public void Unlock(string username) => _entries.TryRemove(username, out _);
 }

@@ -32,4 +32,47 @@ public sealed class HotlineOptions
     public const string DevelopmentSigningKey = "hotline-development-signing-key-change-me-0123456789";
 
     public int TokenLifetimeHours { get; set; } = 12;
+
+    /// <summary>Login lockout, rate limits, request size limits, cookie settings ("Hotline:Security").</summary>
+    public SecurityOptions Security { get; set; } = new();
+
+    /// <summary>
+    /// Local accounts for a deployment without demo data ("Hotline:Users:0:Username" …). Each has either a PasswordHash
+    /// (ASP.NET Core PasswordHasher format, made with <c>dotnet Hotline.Server.dll hash-password</c>) or an initial Password.
+    /// </summary>
+    public List<ConfiguredUser> Users { get; set; } = [];
+}
+
+public sealed class SecurityOptions
+{
+    /// <summary>Consecutive failed logins before the account (or the unknown name) is locked.</summary>
+    public int MaxFailedLogins { get; set; } = 5;
+
+    public int LockoutMinutes { get; set; } = 15;
+
+    /// <summary>Login attempts per client IP per minute (an office behind one NAT address needs more; see SECURITY.md).</summary>
+    public int LoginPerIpPerMinute { get; set; } = 60;
+
+    /// <summary>Requests per signed-in user per minute, over every endpoint.</summary>
+    public int RequestsPerUserPerMinute { get; set; } = 6000;
+
+    /// <summary>Anonymous requests per client IP per minute (login page, /api/meta, webhooks); health probes are not limited.</summary>
+    public int AnonymousPerIpPerMinute { get; set; } = 1200;
+
+    /// <summary>Largest accepted request body (bytes); larger answers 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Shortest accepted new password.</summary>
+    public int MinPasswordLength { get; set; } = 10;
+}
+
+public sealed class ConfiguredUser
+{
+    public string Username { get; set; } = "";
+    public string? DisplayName { get; set; }
+    public List<string> Roles { get; set; } = [];
+    public string UnitId { get; set; } = "hotline";
+    public List<string> Skills { get; set; } = [];
+    public string? PasswordHash { get; set; }
+    public string? Password { get; set; }
 }

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Hotline.Server.Hosting;
 
 /// <summary>Every error becomes a problem document: the field and the reason, never a stack trace, never a bare 500 for bad input.</summary>
-public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<ProblemMapping> logger) : IExceptionHandler
+public sealed partial class ProblemMapping(IProblemDetailsService problems, ILogger<ProblemMapping> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -59,8 +59,19 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
     {
         if (b.InnerException is JsonException j)
             return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [JsonField(j.Path)] = ["JSON 格式或字段类型不正确"] }) { Status = 400, Title = "请求体无法解析" };
-        return new ProblemDetails { Status = b.StatusCode, Title = "请求无效", Detail = b.Message };
+        if (b.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            return new ProblemDetails { Status = 413, Title = "请求体过大", Detail = "请求体超过服务器允许的大小。" };
+        if (b.StatusCode == StatusCodes.Status415UnsupportedMediaType)
+            return new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["Content-Type"] = ["请求体必须是 JSON（Content-Type: application/json）"] }) { Status = 415, Title = "不支持的请求体类型" };
+        // Minimal APIs say which parameter: 'Failed to bind parameter "int? page" from "abc".' / 'Required parameter "string areaCode" was not provided …'
+        var m = ParameterName().Match(b.Message);
+        var field = m.Success ? m.Groups["name"].Value : "request";
+        var reason = b.Message.StartsWith("Required", StringComparison.Ordinal) ? "缺少必填参数" : b.Message.Contains("body", StringComparison.OrdinalIgnoreCase) ? "请求体缺失或格式不正确" : "参数格式不正确";
+        return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [reason] }) { Status = b.StatusCode, Title = "请求无效" };
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("parameter \"(?:[^\"]*\\s)?(?<name>[A-Za-z_][A-Za-z0-9_]*)\"")]
+    private static partial System.Text.RegularExpressions.Regex ParameterName();
 
     private static string JsonField(string? path) => string.IsNullOrEmpty(path) || path == "$" ? "body" : path.TrimStart('$', '.');
 }
