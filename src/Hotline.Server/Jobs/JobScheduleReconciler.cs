@@ -3,16 +3,36 @@ using Quartz;
 namespace Hotline.Server.Jobs;
 
 /// <summary>
-/// At start, after the scheduler has added the declared triggers that were missing: a stored trigger whose schedule
+/// Once the application has started (so it adds nothing to start-up time), after the scheduler has added the declared
+/// triggers that were missing: a stored trigger whose schedule
 /// differs from this node's configuration is rescheduled, and a stored job of ours that the configuration no longer
 /// declares is deleted. Triggers that already match are left untouched, so a node joining the cluster never
 /// disturbs a firing in progress.
 /// </summary>
-public sealed class JobScheduleReconciler(ISchedulerFactory factory, JobsOptions options, ILogger<JobScheduleReconciler> logger) : IHostedService
+public sealed class JobScheduleReconciler(ISchedulerFactory factory, JobsOptions options, IHostApplicationLifetime lifetime, ILogger<JobScheduleReconciler> logger) : BackgroundService
 {
     private static readonly string[] Groups = ["tickets", "reports", "calendar", "system"];
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            try { await started.Task; }
+            catch (OperationCanceledException) { return; }
+        }
+        try
+        {
+            await ReconcileAsync(stoppingToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Could not reconcile the job schedule with the configuration");
+        }
+    }
+
+    public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         var scheduler = await factory.GetScheduler(cancellationToken);
         var definitions = JobsModule.Definitions(options);
@@ -48,5 +68,4 @@ public sealed class JobScheduleReconciler(ISchedulerFactory factory, JobsOptions
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
