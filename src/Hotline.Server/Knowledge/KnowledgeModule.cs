@@ -26,6 +26,7 @@ public static class KnowledgeModule
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KnowledgeProjection>());
         builder.Services.AddSingleton<KnowledgeReminders>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KnowledgeReminders>());
+        builder.Services.AddHostedService<KnowledgeDemoSeed>();
         return builder;
     }
 

@@ -43,7 +43,7 @@ public sealed class KnowledgeBaseTests
     [Fact]
     public async Task Units_propose_the_office_approves_agents_find_the_right_item_and_expired_items_hide()
     {
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["Hotline:Knowledge:ReminderIntervalSeconds"] = "1" });
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["Hotline:Knowledge:ReminderIntervalSeconds"] = "1", ["Hotline:Knowledge:SeedDemo"] = "false" });
         using var dispatcher = await ApiClient.LoginAsync(server, "disp1");
         using var handler = await ApiClient.LoginAsync(server, "handler1");
         using var agent = await ApiClient.LoginAsync(server, "agent1");
