@@ -50,6 +50,7 @@ public sealed class JobHarness : IAsyncDisposable
         s.AddSingleton<TicketStore>();
         s.AddSingleton<TicketNumbers>();
         s.AddSingleton<TicketIndex>();
+        s.AddSingleton(new RepeatRules());
         s.AddSingleton<TicketService>();
         s.AddSingleton<TicketWriter>();
         s.AddSingleton<NoticeStore>();
