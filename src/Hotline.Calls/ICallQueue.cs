@@ -42,6 +42,13 @@ public interface ICallQueue
     /// keeping its idle time). False when the call is not waiting or reserved.</summary>
     Task<bool> AbandonAsync(string callId, DateTimeOffset now, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Changes the priority of a waiting or reserved call (a supervisor raises one call). Its enqueue time is kept, so it
+    /// goes ahead of the calls of lower priority and stays behind older calls of the same priority; a reserved call keeps
+    /// its reservation and comes back at the new place if the offer is declined. False when the call is not waiting or reserved.
+    /// </summary>
+    Task<bool> SetPriorityAsync(string callId, int priority, CancellationToken cancellationToken = default);
+
     /// <summary>A connected call ended: the call is gone, the agent goes to wrap-up (话后处理).</summary>
     Task<bool> EndCallAsync(string callId, DateTimeOffset now, CancellationToken cancellationToken = default);
 

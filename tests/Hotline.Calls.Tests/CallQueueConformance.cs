@@ -74,6 +74,34 @@ public abstract class CallQueueConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_raised_priority_moves_a_waiting_call_ahead_and_a_reserved_call_comes_back_at_its_new_place()
+    {
+        await Queue.EnqueueAsync(Call("c1", 1));
+        await Queue.EnqueueAsync(Call("c2", 2));
+        await Queue.EnqueueAsync(Call("c3", 3));
+        Assert.True(await Queue.SetPriorityAsync("c3", 50));
+        Assert.Equal(50, (await Queue.GetCallAsync("c3"))!.Call.Priority);
+        await AssertHealthyAsync();
+
+        await ReadyAsync("a1", 0);
+        var first = Assert.Single(await Queue.DispatchAsync(At(4), Ring, 1));
+        Assert.Equal("c3", first.CallId);
+        Assert.Equal(50, first.Call.Priority);
+
+        // Raised while reserved: declined, it comes back ahead of c1 although c1 waited longer.
+        Assert.True(await Queue.SetPriorityAsync("c3", 60));
+        Assert.True(await Queue.RejectAsync("a1", "c3", At(5)));
+        await ReadyAsync("a2", 0);
+        Assert.Equal("c3", Assert.Single(await Queue.DispatchAsync(At(6), Ring, 1)).CallId);
+        Assert.True(await Queue.AcceptAsync("a2", "c3", At(7)));
+
+        // Connected or unknown calls are left alone.
+        Assert.False(await Queue.SetPriorityAsync("c3", 1));
+        Assert.False(await Queue.SetPriorityAsync("nope", 1));
+        await AssertHealthyAsync();
+    }
+
+    [Fact]
     public async Task Dispatch_offers_the_call_to_the_longest_idle_agent()
     {
         await ReadyAsync("a1", 10);

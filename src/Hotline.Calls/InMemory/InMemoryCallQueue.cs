@@ -242,6 +242,33 @@ public sealed class InMemoryCallQueue : ICallQueue
         }
     }
 
+    public Task<bool> SetPriorityAsync(string callId, int priority, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(priority, CallQueueRules.MinPriority);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(priority, CallQueueRules.MaxPriority);
+        lock (_gate)
+        {
+            if (!_calls.TryGetValue(callId, out var call))
+            {
+                return Task.FromResult(false);
+            }
+
+            switch (call.Stage)
+            {
+                case CallStage.Waiting:
+                    _waiting[call.Call.Skill].Remove(call);
+                    call.Reprioritize(priority);
+                    _waiting[call.Call.Skill].Add(call);
+                    return Task.FromResult(true);
+                case CallStage.Reserved:
+                    call.Reprioritize(priority);
+                    return Task.FromResult(true);
+                default:
+                    return Task.FromResult(false);
+            }
+        }
+    }
+
     public Task<bool> EndCallAsync(string callId, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         lock (_gate)
@@ -450,9 +477,16 @@ public sealed class InMemoryCallQueue : ICallQueue
 
     private sealed class CallEntry(QueuedCall call)
     {
-        public QueuedCall Call { get; } = call;
+        public QueuedCall Call { get; private set; } = call;
 
-        public long Score { get; } = CallQueueRules.WaitingScore(call.Priority, call.EnqueuedAt);
+        public long Score { get; private set; } = CallQueueRules.WaitingScore(call.Priority, call.EnqueuedAt);
+
+        /// <summary>Only while the entry is out of every sorted set (its order depends on the score).</summary>
+        public void Reprioritize(int priority)
+        {
+            Call = Call with { Priority = priority };
+            Score = CallQueueRules.WaitingScore(priority, Call.EnqueuedAt);
+        }
 
         public CallStage Stage { get; set; } = CallStage.Waiting;
 

@@ -21,6 +21,7 @@ internal sealed class LuaScripts(IConnectionMultiplexer redis)
     public const string Expire = "expire";
     public const string Abandon = "abandon";
     public const string EndCall = "end_call";
+    public const string SetPriority = "set_priority";
     public const string GetAgent = "get_agent";
     public const string Snapshot = "snapshot";
     public const string Verify = "verify";

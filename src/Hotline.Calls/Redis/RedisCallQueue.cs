@@ -128,6 +128,21 @@ public sealed class RedisCallQueue : ICallQueue
     public async Task<bool> AbandonAsync(string callId, DateTimeOffset now, CancellationToken cancellationToken = default) =>
         (long)await RunAsync(LuaScripts.Abandon, cancellationToken, callId, Ms(now), (long)TombstoneTtl.TotalMilliseconds) == 1;
 
+    public async Task<bool> SetPriorityAsync(string callId, int priority, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(priority, CallQueueRules.MinPriority);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(priority, CallQueueRules.MaxPriority);
+        // The enqueue time never changes, so reading it first and computing the score here is safe; the script checks it.
+        var enq = await _redis.GetDatabase().HashGetAsync(Keys.Call(callId), "enq");
+        if (enq.IsNull)
+        {
+            return false;
+        }
+
+        var enqueuedMs = long.Parse((string)enq!, CultureInfo.InvariantCulture);
+        return (long)await RunAsync(LuaScripts.SetPriority, cancellationToken, callId, priority, CallQueueRules.WaitingScore(priority, FromMs(enqueuedMs)), (string)enq!) == 1;
+    }
+
     public async Task<bool> EndCallAsync(string callId, DateTimeOffset now, CancellationToken cancellationToken = default) =>
         (long)await RunAsync(LuaScripts.EndCall, cancellationToken, callId, Ms(now), (long)TombstoneTtl.TotalMilliseconds) == 1;
 

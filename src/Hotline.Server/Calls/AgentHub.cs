@@ -102,4 +102,8 @@ public sealed class SupervisorHub(CallCenter center) : Hub<ISupervisorClient>
 
     [Authorize(Roles = Roles.Supervisor + "," + Roles.Admin)]
     public Task<AgentView> ForceState(string agentId, string status, string? reason) => center.ForceStateAsync(agentId, status, reason, Context.ConnectionAborted);
+
+    /// <summary>Raises one waiting (or ringing) call's priority; false when the call is no longer waiting or reserved.</summary>
+    [Authorize(Roles = Roles.Supervisor + "," + Roles.Admin)]
+    public Task<bool> RaisePriority(string callId, int priority) => center.RaisePriorityAsync(callId, priority, Context.User!.UserId(), Context.ConnectionAborted);
 }

@@ -213,6 +213,19 @@ public sealed class CallCenter(
         };
     }
 
+    public async Task<bool> RaisePriorityAsync(string callId, int priority, string by, CancellationToken ct)
+    {
+        if (priority is < 0 or > CallQueueRules.MaxPriority) throw new HubException($"priority: 优先级须在 0–{CallQueueRules.MaxPriority} 之间");
+        var placement = await queue.GetCallAsync(callId, ct);
+        if (placement is null || priority <= placement.Call.Priority) return false;
+        var now = time.GetUtcNow();
+        // Recorded first (the record may then hold a raise the queue refused because the call was just answered: harmless).
+        await RecordAsync(callId, new CallPriorityRaised(callId, priority, by, now), $"priority:{priority}", ct);
+        if (!await queue.SetPriorityAsync(callId, priority, ct)) return false;
+        Signal();
+        return true;
+    }
+
     private async Task<AgentView> LogOutThenViewAsync(string agentId, CancellationToken ct)
     {
         await LogOutAsync(agentId, ct);

@@ -32,6 +32,9 @@ public sealed record CallFinished(string CallId, string EndedBy, string? Cause, 
 [EventType("V1.CallAbandonedInQueue")]
 public sealed record CallAbandonedInQueue(string CallId, double WaitSeconds, DateTimeOffset At) : ICallRecord;
 
+[EventType("V1.CallPriorityRaised")]
+public sealed record CallPriorityRaised(string CallId, int Priority, string By, DateTimeOffset At) : ICallRecord;
+
 [EventType("V1.AgentStateChanged")]
 public sealed record AgentStateChanged(string AgentId, string Status, string? Reason, string? CallId, DateTimeOffset At);
 
@@ -40,6 +43,6 @@ public static class CallRecordTypes
     public static IReadOnlyList<Type> All { get; } =
     [
         typeof(CallQueued), typeof(CallOfferedToAgent), typeof(CallOfferDeclined), typeof(CallConnected),
-        typeof(CallTransferredOut), typeof(CallFinished), typeof(CallAbandonedInQueue), typeof(AgentStateChanged),
+        typeof(CallTransferredOut), typeof(CallFinished), typeof(CallAbandonedInQueue), typeof(CallPriorityRaised), typeof(AgentStateChanged),
     ];
 }
