@@ -20,10 +20,12 @@ public sealed class AuditLog(IEventStore store, EventSerializer serializer, Time
 {
     public static string StreamOf(DateOnly day) => "audit-" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
 
-    /// <summary>The reason a reader gives (header <c>X-Access-Reason</c>), or the default for the endpoint.</summary>
+    /// <summary>The reason a reader gives (header <c>X-Access-Reason</c>, percent-encoded UTF-8 since headers are ASCII), or the default.</summary>
     public static string Why(HttpContext http, string fallback)
     {
-        var given = http.Request.Headers["X-Access-Reason"].ToString();
+        string given;
+        try { given = Uri.UnescapeDataString(http.Request.Headers["X-Access-Reason"].ToString()); }
+        catch (UriFormatException) { return fallback; }
         return string.IsNullOrWhiteSpace(given) || given.Length > 200 || given.Any(char.IsControl) ? fallback : given.Trim();
     }
 
