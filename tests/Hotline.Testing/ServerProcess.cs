@@ -69,7 +69,7 @@ public sealed class ServerProcess : IAsyncDisposable
         _process = process;
 
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited) throw new InvalidOperationException($"The server exited with {process.ExitCode}:\n{Log}");
@@ -81,7 +81,7 @@ public sealed class ServerProcess : IAsyncDisposable
             catch (TaskCanceledException) { }
             await Task.Delay(200);
         }
-        throw new TimeoutException($"The server did not get ready within 60 s:\n{Log}");
+        throw new TimeoutException($"The server did not get ready within 180 s:\n{Log}");
     }
 
     /// <summary>kill -9: no shutdown, no flush.</summary>
