@@ -58,7 +58,7 @@ public sealed class ReportsTests
         using var file = await leader.Http.GetAsync($"api/reports/{id}/download");
         Assert.Equal(HttpStatusCode.OK, file.StatusCode);
         var disposition = file.Content.Headers.GetValues("Content-Disposition").Single();
-        Assert.Matches("^attachment; filename=\"hotline-custom-[0-9]{8}-[0-9]{8}\\.xlsx\"; filename\\*=UTF-8''", disposition);
+        Assert.Matches("^attachment; filename=\"hotline-(weekly|custom)-[0-9A-Z-]+\\.xlsx\"; filename\\*=UTF-8''", disposition); // a range that is an ISO week is a weekly report
         var encoded = disposition[(disposition.IndexOf("filename*=UTF-8''", StringComparison.Ordinal) + "filename*=UTF-8''".Length)..];
         Assert.Equal((string?)report["fileName"], Uri.UnescapeDataString(encoded));
         Assert.Contains("12345热线民意分析", Uri.UnescapeDataString(encoded), StringComparison.Ordinal);
