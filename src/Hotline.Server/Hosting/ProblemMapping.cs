@@ -26,7 +26,11 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
 
         if (exception is EventStoreUnavailableException) context.Response.Headers.RetryAfter = "5";
         context.Response.StatusCode = problem.Status ?? 500;
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+        if (await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception })) return true;
+        // The client asked for something else (Accept: text/html): still a problem document, never an error page.
+        problem.Extensions["traceId"] = System.Diagnostics.Activity.Current?.Id ?? context.TraceIdentifier;
+        await context.Response.WriteAsJsonAsync(problem, problem.GetType(), (JsonSerializerOptions?)null, "application/problem+json", cancellationToken);
+        return true;
     }
 
     public static ProblemDetails? Map(Exception exception, HttpContext? context = null) => exception switch

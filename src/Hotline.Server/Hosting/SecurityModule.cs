@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Hotline.Server.Auth;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
@@ -34,6 +35,8 @@ public static class SecurityModule
         builder.Services.Configure<FormOptions>(f => f.MultipartBodyLengthLimit = security.MaxRequestBodyBytes);
         // A body or parameter that cannot be bound throws, so ProblemMapping names the field in every environment.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        // A 404 from ProblemMapping (another unit's ticket, an unknown id) is the answer, not a failure of the handler.
+        builder.Services.Configure<ExceptionHandlerOptions>(o => o.AllowStatusCode404Response = true);
         builder.Services.Configure<Microsoft.AspNetCore.SignalR.HubOptions>(h =>
         {
             h.MaximumReceiveMessageSize = 32 * 1024;

@@ -92,16 +92,15 @@ public sealed class FuzzTests(ITestOutputHelper output)
             while ((i = Interlocked.Increment(ref next)) < cases.Count)
             {
                 var c = cases[i];
-                using var request = c.Build(tokens[i % tokens.Length]);
                 try
                 {
-                    using var response = await client.SendAsync(request);
+                    using var response = await SendOnceMoreIfResetAsync(client, () => c.Build(tokens[i % tokens.Length]));
                     var text = await response.Content.ReadAsStringAsync();
                     statuses.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
                     if ((int)response.StatusCode >= 500) errors.Enqueue($"{(int)response.StatusCode} {c}: {Trim(text)}");
                     else if (text.Contains("   at ", StringComparison.Ordinal) || text.Contains("Exception:", StringComparison.Ordinal))
                         errors.Enqueue($"stack trace in {(int)response.StatusCode} {c}: {Trim(text)}");
-                    else if ((int)response.StatusCode >= 400 && response.StatusCode != HttpStatusCode.NotFound && text.Length > 0
+                    else if ((int)response.StatusCode >= 400 && response.StatusCode != HttpStatusCode.NotFound && text.Length > 0 && c.What != "X-Correlation-Id" // that one asks for text/html
                         && response.Content.Headers.ContentType?.MediaType != "application/problem+json" && response.Content.Headers.ContentType?.MediaType != "application/json")
                         errors.Enqueue($"{(int)response.StatusCode} without a problem document {c}: {response.Content.Headers.ContentType} {Trim(text)}");
                 }
@@ -130,7 +129,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
                         try { await hub.InvokeAsync(method, args); }
                         catch (InvalidOperationException e)
                         {
-                            if (e.Message.Contains("unexpected error", StringComparison.OrdinalIgnoreCase)) hubUnexpected.Add($"{path} {method}({JsonSerializer.Serialize(args)[..Math.Min(80, JsonSerializer.Serialize(args).Length)]}): {e.Message}");
+                            if (e.Message.Contains("unexpected error", StringComparison.OrdinalIgnoreCase) && !e.Message.Contains("HubException", StringComparison.Ordinal)) hubUnexpected.Add($"{path} {method}({JsonSerializer.Serialize(args)[..Math.Min(80, JsonSerializer.Serialize(args).Length)]}): {e.Message}");
                         }
                         catch (System.Net.WebSockets.WebSocketException)
                         {
@@ -147,7 +146,9 @@ public sealed class FuzzTests(ITestOutputHelper output)
         output.WriteLine($"hub invocations failing with an unexpected (unvalidated) error: {hubUnexpected.Count}");
         foreach (var h in hubUnexpected.Take(10)) output.WriteLine("  " + h);
 
-        Assert.True(errors.IsEmpty, $"{errors.Count} bad answers:\n" + string.Join("\n", errors.Take(40)));
+        foreach (var line in server.Log.Split('\n').Where(l => l.Contains("fail:", StringComparison.Ordinal) || l.Contains("Unhandled", StringComparison.Ordinal)).Take(20))
+            output.WriteLine("server: " + Trim(line));
+        Assert.True(errors.IsEmpty, $"{errors.Count} bad answers:\n" + string.Join("\n", errors.OrderBy(e => e[0] == '5' ? 0 : 1).Take(40)));
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
 
         // No partial writes: the store is sound and the read model agrees with every stream.
@@ -282,7 +283,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         // Headers.
         foreach (var ifMatch in new[] { "", "*", "\"abc\"", "\"-1\"", "\"0\"", "W/\"1\"", "\"99999999999999999999\"", "1, 2", new string('9', 5000) })
             yield return With($"If-Match {ifMatch[..Math.Min(20, ifMatch.Length)]}", valid.ToJsonString(), h: new Dictionary<string, string> { ["If-Match"] = ifMatch, ["Idempotency-Key"] = Guid.NewGuid().ToString() });
-        foreach (var key in new[] { new string('k', 300), "a\tb", "💥", "' OR 1=1 --" })
+        foreach (var key in new[] { new string('k', 300), "a\tb", "%F0%9F%92%A5", "' OR 1=1 --" })
             yield return With("Idempotency-Key", valid.ToJsonString(), h: new Dictionary<string, string> { ["If-Match"] = "\"1\"", ["Idempotency-Key"] = key });
         yield return With("X-Correlation-Id", valid.ToJsonString(), h: new Dictionary<string, string> { ["X-Correlation-Id"] = "<script>", ["Accept"] = "text/html" });
     }
@@ -328,6 +329,18 @@ public sealed class FuzzTests(ITestOutputHelper output)
         yield return ["nobody", "Ready", null];
         yield return [Guid.NewGuid().ToString(), "NotReady", new string('x', 20_000)];
         yield return [random.Next().ToString(System.Globalization.CultureInfo.InvariantCulture)];
+    }
+
+    /// <summary>Kestrel closes a connection after refusing an oversized body; a request that raced onto it is sent again once.</summary>
+    private static async Task<HttpResponseMessage> SendOnceMoreIfResetAsync(HttpClient client, Func<HttpRequestMessage> build)
+    {
+        using var first = build();
+        try { return await client.SendAsync(first); }
+        catch (HttpRequestException)
+        {
+            using var second = build();
+            return await client.SendAsync(second);
+        }
     }
 
     private static string Trim(string s) => s.Length > 300 ? s[..300] + "…" : s;

@@ -64,7 +64,7 @@ public sealed class IdentityTests(IdentityTests.Server fixture) : IClassFixture<
         Assert.NotNull(body!["errors"]!["newPassword"]);
 
         await Task.Delay(1100); // tokens carry whole seconds
-        (status, body, _) = await user.SendAsync(HttpMethod.Post, "api/auth/password", new { currentPassword = ApiClient.Password, newPassword = "Hotline-Agent3-2026" });
+        (status, body, _) = await user.SendAsync(HttpMethod.Post, "api/auth/password", new { currentPassword = ApiClient.Password, newPassword = "Desk-Three-2026!" });
         Assert.True(status == HttpStatusCode.OK, $"{status}: {body}");
         var fresh = (string)body!["token"]!;
 
@@ -75,13 +75,13 @@ public sealed class IdentityTests(IdentityTests.Server fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("api/me")).StatusCode);
         using var anon = _server.CreateClient();
         Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(anon, "agent3", ApiClient.Password)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(anon, "agent3", "Hotline-Agent3-2026")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(anon, "agent3", "Desk-Three-2026!")).StatusCode);
 
         // The change is in the event store: it holds after kill -9 and restart.
         await _server.KillAsync();
         await _server.RestartAsync();
         using var again = _server.CreateClient();
-        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(again, "agent3", "Hotline-Agent3-2026")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(again, "agent3", "Desk-Three-2026!")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(again, "agent3", ApiClient.Password)).StatusCode);
     }
 
