@@ -38,7 +38,7 @@ public sealed class HotlineOptions
 
     /// <summary>
     /// Local accounts for a deployment without demo data ("Hotline:Users:0:Username" …). Each has either a PasswordHash
-    /// (ASP.NET Core PasswordHasher format, made with <c>dotnet Hotline.Server.dll hash-password</c>) or an initial Password.
+    /// (ASP.NET Core PasswordHasher v3 format) or an initial Password the user then changes.
     /// </summary>
     public List<ConfiguredUser> Users { get; set; } = [];
 }
