@@ -92,7 +92,14 @@ public sealed class KnowledgeSearch
     }
 
     /// <summary>Full-width to half-width, lower case.</summary>
-    public static string Normalize(string text) => text.Normalize(NormalizationForm.FormKC).ToLower(CultureInfo.InvariantCulture);
+    /// <summary>NFKC + lower case. Text that cannot be normalised (noncharacters, lone surrogates) is searched as given.</summary>
+    public static string Normalize(string text)
+    {
+        string normalized;
+        try { normalized = text.Normalize(NormalizationForm.FormKC); }
+        catch (ArgumentException) { normalized = text; }
+        return normalized.ToLower(CultureInfo.InvariantCulture);
+    }
 
     private static bool IsCjk(char c) => c is >= '\u4e00' and <= '\u9fff' or >= '\u3400' and <= '\u4dbf' or >= '\uf900' and <= '\ufaff';
 }
