@@ -53,11 +53,17 @@ public sealed class AgentHub(CallCenter center) : Hub<IAgentClient>
 
     public Task<AgentView> GoNotReady(string reason) => center.GoNotReadyAsync(AgentId, reason, Context.ConnectionAborted);
 
-    public Task<bool> Accept(string callId) => center.AcceptAsync(AgentId, callId, Context.ConnectionAborted);
+    public Task<bool> Accept(string callId) => center.AcceptAsync(AgentId, CallIdOf(callId), Context.ConnectionAborted);
 
-    public Task<bool> Reject(string callId) => center.RejectAsync(AgentId, callId, Context.ConnectionAborted);
+    public Task<bool> Reject(string callId) => center.RejectAsync(AgentId, CallIdOf(callId), Context.ConnectionAborted);
 
-    public Task<bool> HangUp(string callId) => center.HangUpAsync(AgentId, callId, Context.ConnectionAborted);
+    public Task<bool> HangUp(string callId) => center.HangUpAsync(AgentId, CallIdOf(callId), Context.ConnectionAborted);
+
+    /// <summary>A call id from the client: present, short, printable — otherwise a HubException naming the field.</summary>
+    private static string CallIdOf(string? callId) =>
+        string.IsNullOrWhiteSpace(callId) || callId.Length > 200 || callId.Any(char.IsControl)
+            ? throw new HubException("callId: 通话编号不能为空、不能超过 200 个字符、不能含控制字符")
+            : callId;
 
     public Task LogOut() => center.LogOutAsync(AgentId, Context.ConnectionAborted);
 

@@ -146,7 +146,7 @@ export interface TicketDetails {
 
 /** Action name → request body. */
 export interface ActionBodies {
-  'answer-directly': { text: string }
+  'answer-directly': { text: string; knowledgeItemId?: string }
   dispatch: { unitId: string; reason?: string }
   'sign-for': Record<string, never>
   reply: { result: ReplyResult; text: string }
