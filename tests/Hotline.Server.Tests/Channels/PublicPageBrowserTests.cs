@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Hotline.Testing;
@@ -12,7 +10,6 @@ namespace Hotline.Server.Tests.Channels;
 /// </summary>
 public sealed partial class PublicPageBrowserTests
 {
-    private static readonly string E2eDir = Path.Combine(RepoPaths.Root, "tests", "e2e");
 
     [Fact]
     public async Task Citizen_submits_tracks_and_rates_on_the_public_page()
@@ -51,43 +48,15 @@ public sealed partial class PublicPageBrowserTests
         Assert.Equal(1, (int)tracked["photos"]!);
     }
 
-    private static Task<(int, string)> RunAsync(Dictionary<string, string> env) =>
-        RunAsync("node", [Path.Combine(E2eDir, "public-page.mjs")], E2eDir, env, TimeSpan.FromMinutes(2));
+    private static Task<(int, string)> RunAsync(Dictionary<string, string> env) => E2eScripts.RunScriptAsync("public-page.mjs", env);
 
     private static async Task EnsureNodeModulesAsync()
     {
-        if (Directory.Exists(Path.Combine(E2eDir, "node_modules", "playwright-core"))) return;
-        var (exit, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], E2eDir, null, TimeSpan.FromMinutes(3));
-        Assert.True(exit == 0, $"npm ci in tests/e2e exited with {exit}:\n{output}");
+        var failure = await E2eScripts.EnsureInstalledAsync();
+        Assert.True(failure is null, failure);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, IEnumerable<string> args, string workingDirectory, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout)
-    {
-        var psi = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = psi };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            lock (output) return (-1, $"timed out after {timeout}:\n{output}");
-        }
-        process.WaitForExit();
-        lock (output) return (process.ExitCode, output.ToString());
-    }
-
-    private static string Tail(string text, int lines) => string.Join('\n', text.Split('\n').TakeLast(lines));
+    private static string Tail(string text, int lines) => E2eScripts.Tail(text, lines);
 
     [GeneratedRegex(@"NUMBER=(\d{8}-\d{6})")]
     private static partial Regex NumberLine();
