@@ -21,13 +21,22 @@ public static class FreeSwitchTelephonyExtensions
         }
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new FreeSwitchTelephony(
-            new CallEventNormalizer(sp.GetRequiredService<ICallEventSink>()),
+            new CallEventNormalizer(new DeferredSink(sp)),
             sp.GetRequiredService<IOptions<FreeSwitchOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<FreeSwitchTelephony>>()));
         services.TryAddSingleton<ITelephonyControl>(sp => sp.GetRequiredService<FreeSwitchTelephony>());
         services.AddHostedService<FreeSwitchConnectionService>();
         return services;
+    }
+
+    /// <summary>
+    /// The server's sink depends on <see cref="ITelephonyControl"/> (this adapter), so it is looked up on the first
+    /// event instead of in the constructor: resolving it eagerly would be a dependency cycle that hangs start-up.
+    /// </summary>
+    private sealed class DeferredSink(IServiceProvider services) : ICallEventSink
+    {
+        public Task PublishAsync(CallEvent e, CancellationToken ct) => services.GetRequiredService<ICallEventSink>().PublishAsync(e, ct);
     }
 
     private sealed class FreeSwitchConnectionService(FreeSwitchTelephony telephony, ILogger<FreeSwitchTelephony> logger) : BackgroundService
