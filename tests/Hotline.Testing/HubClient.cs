@@ -118,7 +118,7 @@ public sealed class HubClient : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
             foreach (var p in _pending.Values) p.TrySetException(e);
         }
@@ -149,12 +149,19 @@ public sealed class HubClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
+        // Send our close first (output only: the reader loop owns receiving) so the reader sees the server's close and
+        // ends by itself; cancelling a pending receive aborts the socket, which would make closing fail.
         try
         {
-            if (_socket.State == WebSocketState.Open) await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+            if (_socket.State == WebSocketState.Open)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
+            }
         }
-        catch (WebSocketException) { }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException) { }
+        if (_reader is not null) await Task.WhenAny(_reader, Task.Delay(TimeSpan.FromSeconds(5)));
+        await _stop.CancelAsync();
         if (_reader is not null) await _reader.ContinueWith(_ => { }, TaskScheduler.Default);
         _socket.Dispose();
         _stop.Dispose();
