@@ -12,6 +12,10 @@ public sealed class TicketIndex
 {
     private readonly ConcurrentDictionary<Guid, Ticket> _tickets = new();
 
+    // Caller phone → ticket ids: the screen pop and the repeat-caller check look a caller up on every call and every
+    // registration, so they must not scan every ticket. A ticket's phone is set once, at registration.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<Guid, byte>> _byPhone = new(StringComparer.Ordinal);
+
     public long Position { get; private set; }
 
     public int Count => _tickets.Count;
@@ -26,7 +30,11 @@ public sealed class TicketIndex
             var current = _tickets.GetValueOrDefault(ticketId) ?? Ticket.Initial;
             if (current.Version != streamRevision) return false; // already applied (inline) or out of order
             var next = Ticket.Evolve(current, e);
-            if (current.Version == 0 ? _tickets.TryAdd(ticketId, next) : _tickets.TryUpdate(ticketId, next, current)) return true;
+            if (current.Version == 0 ? _tickets.TryAdd(ticketId, next) : _tickets.TryUpdate(ticketId, next, current))
+            {
+                IndexPhone(next);
+                return true;
+            }
         }
     }
 
@@ -34,6 +42,12 @@ public sealed class TicketIndex
     public void Put(Ticket state)
     {
         _tickets.AddOrUpdate(state.Id, state, (_, existing) => existing.Version >= state.Version ? existing : state);
+        IndexPhone(state);
+    }
+
+    private void IndexPhone(Ticket t)
+    {
+        if (!string.IsNullOrEmpty(t.CallerPhone)) _byPhone.GetOrAdd(t.CallerPhone, _ => new ConcurrentDictionary<Guid, byte>()).TryAdd(t.Id, 0);
     }
 
     public void Advance(long position)
@@ -49,5 +63,6 @@ public sealed class TicketIndex
     public IEnumerable<Ticket> ForUnit(Func<string, bool> isMine) =>
         _tickets.Values.Where(t => t.Tasks.Any(task => isMine(task.UnitId) && task.State is TaskState.ToSign or TaskState.InProgress));
 
-    public IEnumerable<Ticket> ByCaller(string phone) => _tickets.Values.Where(t => t.CallerPhone == phone);
+    public IEnumerable<Ticket> ByCaller(string phone) =>
+        _byPhone.TryGetValue(phone, out var ids) ? ids.Keys.Select(Get).OfType<Ticket>() : [];
 }
