@@ -29,6 +29,31 @@ internal static class CatchUpSubscription
 {
     public const int PageSize = 512;
 
+    /// <summary>Reads a stream forward page by page: <paramref name="readPage"/> gets the first revision of the page.</summary>
+    public static async IAsyncEnumerable<RecordedEvent> ReadStreamPaged(
+        string streamId, long fromRevision, Func<long, CancellationToken, Task<List<RecordedEvent>>> readPage,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(streamId);
+        ArgumentOutOfRangeException.ThrowIfNegative(fromRevision);
+        var next = fromRevision;
+        while (true)
+        {
+            var page = await readPage(next, cancellationToken);
+            foreach (var e in page)
+            {
+                yield return e;
+            }
+
+            if (page.Count < PageSize)
+            {
+                yield break;
+            }
+
+            next = page[^1].StreamRevision + 1;
+        }
+    }
+
     public static async IAsyncEnumerable<RecordedEvent> RunAsync(
         long afterPosition,
         Func<long, int, CancellationToken, Task<List<RecordedEvent>>> readPage,

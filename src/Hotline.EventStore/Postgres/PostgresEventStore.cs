@@ -427,35 +427,15 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
         public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    public async IAsyncEnumerable<RecordedEvent> ReadStreamAsync(string streamId, long fromRevision = 0, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(streamId);
-        ArgumentOutOfRangeException.ThrowIfNegative(fromRevision);
-        var next = fromRevision;
-        while (true)
-        {
-            var from = next;
-            var page = await ReadPageAsync(
-                $"SELECT {Columns} FROM hotline_events WHERE stream_id = $1 AND stream_revision >= $2 ORDER BY stream_revision LIMIT $3",
-                p =>
-                {
-                    p.Add(new NpgsqlParameter<string> { TypedValue = streamId });
-                    p.Add(new NpgsqlParameter<long> { TypedValue = from });
-                },
-                CatchUpSubscription.PageSize, cancellationToken);
-            foreach (var e in page)
+    public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(string streamId, long fromRevision = 0, CancellationToken cancellationToken = default) =>
+        CatchUpSubscription.ReadStreamPaged(streamId, fromRevision, (from, ct) => ReadPageAsync(
+            $"SELECT {Columns} FROM hotline_events WHERE stream_id = $1 AND stream_revision >= $2 ORDER BY stream_revision LIMIT $3",
+            p =>
             {
-                yield return e;
-            }
-
-            if (page.Count < CatchUpSubscription.PageSize)
-            {
-                yield break;
-            }
-
-            next = page[^1].StreamRevision + 1;
-        }
-    }
+                p.Add(new NpgsqlParameter<string> { TypedValue = streamId });
+                p.Add(new NpgsqlParameter<long> { TypedValue = from });
+            },
+            CatchUpSubscription.PageSize, ct), cancellationToken);
 
     public async IAsyncEnumerable<RecordedEvent> ReadAllAsync(long afterPosition, int maxCount, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

@@ -254,30 +254,11 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         return (long)cmd.ExecuteScalar()!;
     }
 
-    public async IAsyncEnumerable<RecordedEvent> ReadStreamAsync(string streamId, long fromRevision = 0, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(streamId);
-        ArgumentOutOfRangeException.ThrowIfNegative(fromRevision);
-        var next = fromRevision;
-        while (true)
-        {
-            var page = await ReadPageAsync(
-                $"SELECT {Columns} FROM events WHERE stream_id = $s AND stream_revision >= $from ORDER BY stream_revision LIMIT $max",
-                p => { p.AddWithValue("$s", streamId); p.AddWithValue("$from", next); },
-                CatchUpSubscription.PageSize, cancellationToken);
-            foreach (var e in page)
-            {
-                yield return e;
-            }
-
-            if (page.Count < CatchUpSubscription.PageSize)
-            {
-                yield break;
-            }
-
-            next = page[^1].StreamRevision + 1;
-        }
-    }
+    public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(string streamId, long fromRevision = 0, CancellationToken cancellationToken = default) =>
+        CatchUpSubscription.ReadStreamPaged(streamId, fromRevision, (from, ct) => ReadPageAsync(
+            $"SELECT {Columns} FROM events WHERE stream_id = $s AND stream_revision >= $from ORDER BY stream_revision LIMIT $max",
+            p => { p.AddWithValue("$s", streamId); p.AddWithValue("$from", from); },
+            CatchUpSubscription.PageSize, ct), cancellationToken);
 
     public async IAsyncEnumerable<RecordedEvent> ReadAllAsync(long afterPosition, int maxCount, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
