@@ -13,7 +13,10 @@ public static class TicketsRegistration
     {
         var s = builder.Services;
         s.AddSingleton(_ => new EventSerializer(TicketEventTypes.All.Concat(CallRecordTypes.All).Append(typeof(TicketNumberAssigned)).Append(typeof(HolidayYearImported)).Append(typeof(PersonalDataRead))));
-        s.AddSingleton(_ => new CalendarDeadlines(TimeLimitRules.Default, HolidaySchedule.Official));
+        // The time-limit table: defaults, then "Hotline:TimeLimits:Rules", then "Hotline:TimeLimits:Cities:<Hotline:City>".
+        var limits = builder.Configuration.GetSection(TimeLimitOptions.SectionName).Get<TimeLimitOptions>() ?? new TimeLimitOptions();
+        var limitRules = limits.ForCity(builder.Configuration["Hotline:City"]);
+        s.AddSingleton(_ => new CalendarDeadlines(limitRules, HolidaySchedule.Official));
         // "Hotline:Warnings" (yellow rule), "Hotline:TicketRules" (callback scale, attempts, extensions), "Hotline:Repeats" (window).
         var warnings = builder.Configuration.GetSection(WarningRule.SectionName).Get<WarningRule>() ?? WarningRule.Default;
         var rules = TicketRules.Default;
