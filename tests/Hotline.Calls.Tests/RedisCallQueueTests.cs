@@ -56,6 +56,39 @@ public sealed class RedisCallQueueTests(RedisFixture redis, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task Restore_puts_waiting_and_connected_calls_back_once_and_marks_the_queue_alive()
+    {
+        var recovery = (ICallQueueRecovery)_queue!;
+        Assert.True(await recovery.TryBeginRestoreAsync());
+        Assert.False(await recovery.TryBeginRestoreAsync()); // the lock is held
+
+        var restored = await recovery.RestoreAsync(
+        [
+            new RestoredCall(Call("c1", 1), null, null, []),
+            new RestoredCall(Call("c2", 2) with { Priority = 5 }, null, null, []),
+            new RestoredCall(Call("c3", 3), "a1", At(4), [Mandarin]),
+        ]);
+        Assert.Equal(3, restored);
+        Assert.True(await recovery.IsAliveAsync());
+        Assert.False(await recovery.TryBeginRestoreAsync());
+        Assert.Equal(0, await recovery.RestoreAsync([new RestoredCall(Call("c1", 1), null, null, [])])); // known: skipped
+
+        var agent = await Queue.GetAgentAsync("a1");
+        Assert.Equal(AgentStatus.OnCall, agent!.Status);
+        Assert.Equal("c3", agent.CallId);
+        Assert.Equal(CallStage.Connected, (await Queue.GetCallAsync("c3"))!.Stage);
+        Assert.Empty(await VerifyInvariantsAsync());
+
+        // The higher priority goes first, then the older call; the agent ends its call and takes them in that order.
+        Assert.True(await Queue.EndCallAsync("c3", At(5)));
+        await ReadyAsync("a1", 6);
+        var offers = await Queue.DispatchAsync(At(7), TimeSpan.FromSeconds(15), 10);
+        Assert.Equal("c2", Assert.Single(offers).CallId);
+        Assert.Equal(5, offers[0].Call.Priority);
+        Assert.Empty(await VerifyInvariantsAsync());
+    }
+
+    [Fact]
     public async Task Scripts_are_loaded_again_after_the_script_cache_is_flushed()
     {
         await Queue.EnqueueAsync(Call("c1", 1));

@@ -25,6 +25,7 @@ internal sealed class LuaScripts(IConnectionMultiplexer redis)
     public const string GetAgent = "get_agent";
     public const string Snapshot = "snapshot";
     public const string Verify = "verify";
+    public const string Restore = "restore";
 
     private static readonly IReadOnlyDictionary<string, string> Sources = LoadSources();
 

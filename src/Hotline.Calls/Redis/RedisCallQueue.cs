@@ -10,7 +10,7 @@ namespace Hotline.Calls.Redis;
 /// Scripts are loaded with SCRIPT LOAD and run with EVALSHA; after a NOSCRIPT (Redis restarted, SCRIPT FLUSH, fail-over)
 /// they are loaded again and the call is retried once. Redis holds live, rebuildable state only.
 /// </summary>
-public sealed class RedisCallQueue : ICallQueue
+public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
 {
     private readonly IConnectionMultiplexer _redis;
     private readonly LuaScripts _scripts;
@@ -221,6 +221,51 @@ public sealed class RedisCallQueue : ICallQueue
     {
         var result = (RedisValue[])(await RunAsync(LuaScripts.Verify, cancellationToken))!;
         return [.. result.Select(v => (string)v!)];
+    }
+
+    public async Task<bool> IsAliveAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return await _redis.GetDatabase().KeyExistsAsync(Keys.Alive);
+    }
+
+    public async Task<bool> TryBeginRestoreAsync(CancellationToken cancellationToken = default)
+    {
+        if (await IsAliveAsync(cancellationToken))
+        {
+            return false;
+        }
+
+        return await _redis.GetDatabase().StringSetAsync(Keys.RestoreLock, Environment.MachineName, RestoreLockTtl, When.NotExists);
+    }
+
+    /// <summary>How long the restore lock is held at most (a node that dies while restoring frees it after this).</summary>
+    public TimeSpan RestoreLockTtl { get; init; } = TimeSpan.FromSeconds(10);
+
+    public async Task<int> RestoreAsync(IReadOnlyList<RestoredCall> calls, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(calls);
+        var args = new List<RedisValue> { (string)Keys.Alive! };
+        foreach (var r in calls)
+        {
+            var call = r.Call;
+            CallQueueRules.Validate(call);
+            args.Add(call.CallId);
+            args.Add(call.Skill);
+            args.Add(CallQueueRules.WaitingScore(call.Priority, call.EnqueuedAt));
+            args.Add(Ms(call.EnqueuedAt));
+            args.Add(call.Priority);
+            args.Add(call.Caller ?? string.Empty);
+            args.Add(call.DialledNumber ?? string.Empty);
+            args.Add(call.Attributes is null ? string.Empty : JsonSerializer.Serialize(call.Attributes));
+            args.Add(r.AgentId ?? string.Empty);
+            args.Add(Ms(r.ConnectedAt ?? call.EnqueuedAt));
+            args.Add(string.Join('\n', r.AgentSkills));
+        }
+
+        var restored = (long)await RunAsync(LuaScripts.Restore, cancellationToken, [.. args]);
+        await _redis.GetDatabase().KeyDeleteAsync(Keys.RestoreLock);
+        return (int)restored;
     }
 
     private async Task<RedisResult> RunAsync(string script, CancellationToken cancellationToken, params RedisValue[] args)

@@ -24,6 +24,8 @@ public sealed class RedisKeys
     internal const string ReservationsName = "reservations";
     internal const string ConnectedName = "connected";
     internal const string PushChannelName = "push";
+    internal const string AliveName = "alive";
+    internal const string RestoreLockName = "restoring";
 
     public RedisKeys(string prefix = "hotline")
     {
@@ -70,6 +72,12 @@ public sealed class RedisKeys
 
     /// <summary>SET: connected calls.</summary>
     public RedisKey Connected => Root + ConnectedName;
+
+    /// <summary>STRING: set once the live state is known to be complete (at the first start, or after a restore). Missing = Redis lost its data.</summary>
+    public RedisKey Alive => Root + AliveName;
+
+    /// <summary>STRING with a short TTL: the node rebuilding the live state after a Redis restart holds it (SET NX PX).</summary>
+    public RedisKey RestoreLock => Root + RestoreLockName;
 
     /// <summary>Pub/sub channel (not a key): pushes to agents' consoles, fanned out to every server node.</summary>
     public RedisChannel PushChannel => new(Root + PushChannelName, RedisChannel.PatternMode.Literal);

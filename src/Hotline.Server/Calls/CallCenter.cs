@@ -36,6 +36,10 @@ public sealed class CallCenter(
     // Agents this node put in wrap-up, and when (for the wrap-up maximum).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _wrapUps = new();
 
+    // Redis restart recovery (null for the in-process queue, which cannot lose its data).
+    private readonly ICallQueueRecovery? _recovery = queue as ICallQueueRecovery;
+    private long _nextAliveCheckTicks;
+
     /// <summary>Wakes the ACD loop (a call arrived or an agent became ready).</summary>
     public void Signal()
     {
@@ -101,7 +105,7 @@ public sealed class CallCenter(
 
     private async Task EndedAsync(string callId, string endedBy, string? cause, CancellationToken ct)
     {
-        var placement = await queue.GetCallAsync(callId, ct);
+        var placement = await GetCallAsync(callId, ct);
         if (placement is null) return;
         if (placement.Stage != CallStage.Connected)
         {
@@ -122,7 +126,7 @@ public sealed class CallCenter(
 
     private async Task AbandonedAsync(string callId, CancellationToken ct)
     {
-        var placement = await queue.GetCallAsync(callId, ct);
+        var placement = await GetCallAsync(callId, ct);
         var now = time.GetUtcNow();
         if (placement is null || !await queue.AbandonAsync(callId, now, ct)) return;
         await RecordAsync(callId, new CallAbandonedInQueue(callId, Math.Max(0, (now - placement.Call.EnqueuedAt).TotalSeconds), now), "abandoned", ct);
@@ -139,8 +143,7 @@ public sealed class CallCenter(
     public async Task<AgentView> GoReadyAsync(string agentId, CancellationToken ct)
     {
         _wrapUps.TryRemove(agentId, out _);
-        var user = users.Find(agentId);
-        var skills = (user?.Skills is { Count: > 0 } s ? s : [DefaultSkill]).Select(x => new AgentSkill(x)).ToList();
+        var skills = SkillsOf(agentId);
         if (await queue.SetReadyAsync(agentId, skills, time.GetUtcNow(), ct))
         {
             await RecordAgentAsync(agentId, ct);
@@ -194,7 +197,7 @@ public sealed class CallCenter(
 
     public async Task<bool> HangUpAsync(string agentId, string callId, CancellationToken ct)
     {
-        var placement = await queue.GetCallAsync(callId, ct);
+        var placement = await GetCallAsync(callId, ct);
         if (placement is null || placement.AgentId != agentId || placement.Stage != CallStage.Connected) return false;
         try { await telephony.ReleaseAsync(callId, "agent", ct); }
         catch (TelephonyCommandException e) { logger.LogWarning(e, "Telephony did not release {CallId}", callId); }
@@ -235,6 +238,7 @@ public sealed class CallCenter(
     public async Task<AgentView> GetViewAsync(string agentId, CancellationToken ct)
     {
         var state = await queue.GetAgentAsync(agentId, ct);
+        if (state is null && await EnsureLiveStateAsync(force: true, ct)) state = await queue.GetAgentAsync(agentId, ct);
         return state is null
             ? new AgentView(agentId, nameof(AgentStatus.LoggedOut), null, time.GetUtcNow(), null)
             : new AgentView(agentId, state.Status.ToString(), state.Reason, state.Since, state.CallId);
@@ -245,6 +249,7 @@ public sealed class CallCenter(
     /// <summary>One round of the ACD: expire unanswered offers, then match waiting calls with ready agents.</summary>
     public async Task<int> TickAsync(CancellationToken ct)
     {
+        await EnsureLiveStateAsync(force: false, ct);
         var now = time.GetUtcNow();
         await EndLongWrapUpsAsync(now, ct);
         foreach (var expired in await queue.ExpireReservationsAsync(now, ct))
@@ -264,6 +269,57 @@ public sealed class CallCenter(
             await PushStateAsync(offer.AgentId, ct);
         }
         return offers.Count;
+    }
+
+    // ---- Redis restart recovery ----
+
+    /// <summary>
+    /// Checks that the live queue still holds its data (the queue's alive marker; at most once a second unless
+    /// <paramref name="force"/>d). When Redis restarted empty, one node (the winner of a short lock) puts the live calls of the
+    /// last 24 h back from the call records — waiting ones at their original place, connected ones with their agent on
+    /// call — and every agent console is told to resync; a node that lost the lock waits briefly for the winner.
+    /// Returns true when the state was found missing (so the caller may read again).
+    /// </summary>
+    public async Task<bool> EnsureLiveStateAsync(bool force, CancellationToken ct)
+    {
+        if (_recovery is null) return false;
+        var now = time.GetUtcNow();
+        var next = Interlocked.Read(ref _nextAliveCheckTicks);
+        if (!force && now.UtcTicks < next) return false;
+        Interlocked.Exchange(ref _nextAliveCheckTicks, now.AddSeconds(1).UtcTicks);
+        if (await _recovery.IsAliveAsync(ct)) return false;
+        if (!await _recovery.TryBeginRestoreAsync(ct))
+        {
+            // Another node is restoring (or just finished): give it a moment.
+            for (var i = 0; i < 30 && !await _recovery.IsAliveAsync(ct); i++) await Task.Delay(100, ct);
+            return true;
+        }
+
+        var calls = stats.LiveCalls(now.AddHours(-24)).Select(l => new RestoredCall(
+            new QueuedCall(l.Queued.CallId, l.Queued.Caller, l.Queued.DialledNumber, l.Queued.Skill, l.Priority, l.Queued.At, new Dictionary<string, string>
+            {
+                ["ivr"] = l.Queued.IvrPath ?? "",
+                ["elderly"] = l.Queued.Elderly ? "1" : "0",
+                ["repeat"] = l.Queued.Repeat ? "1" : "0",
+            }),
+            l.AgentId,
+            l.ConnectedAt,
+            l.AgentId is null ? [] : SkillsOf(l.AgentId).Select(x => x.Skill).ToList())).ToList();
+        var restored = await _recovery.RestoreAsync(calls, ct);
+        logger.LogWarning("The live queue had lost its data (Redis restart); restored {Restored} of {Live} live calls from the call records", restored, calls.Count);
+        var resync = new ResyncView("queue-restored", now);
+        foreach (var user in users.All.Where(u => u.Roles.Contains(Roles.Agent))) await pushes.Agent(user.Id).Resync(resync);
+        Signal();
+        return true;
+    }
+
+    private async Task<CallPlacement?> GetCallAsync(string callId, CancellationToken ct) =>
+        await queue.GetCallAsync(callId, ct) ?? (await EnsureLiveStateAsync(force: true, ct) ? await queue.GetCallAsync(callId, ct) : null);
+
+    private List<AgentSkill> SkillsOf(string agentId)
+    {
+        var user = users.Find(agentId);
+        return (user?.Skills is { Count: > 0 } s ? s : [DefaultSkill]).Select(x => new AgentSkill(x)).ToList();
     }
 
     /// <summary>The wrap-up maximum: an agent still in wrap-up <see cref="CallsOptions.WrapUpMaxSeconds"/> after its call ended is made ready.</summary>

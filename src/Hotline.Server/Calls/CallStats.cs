@@ -24,6 +24,20 @@ public sealed class CallStats
     private readonly ConcurrentDictionary<string, List<DateTimeOffset>> _callsByCaller = new();
     private readonly HashSet<string> _seen = [];
     private readonly ConcurrentDictionary<string, CallLine> _lines = new();
+    private readonly ConcurrentDictionary<string, LiveCall> _live = new();
+
+    /// <summary>A call queued and not yet finished or abandoned, as the records tell it (what a Redis restart recovery puts back).</summary>
+    public sealed record LiveCall(CallQueued Queued, int Priority, string? AgentId, DateTimeOffset? ConnectedAt);
+
+    /// <summary>The live calls queued since <paramref name="since"/> (older ones are dropped from the map).</summary>
+    public IReadOnlyList<LiveCall> LiveCalls(DateTimeOffset since)
+    {
+        lock (_gate)
+        {
+            foreach (var old in _live.Values.Where(l => l.Queued.At < since).ToList()) _live.TryRemove(old.Queued.CallId, out _);
+            return [.. _live.Values];
+        }
+    }
 
     /// <summary>One call as the weekly facts need it.</summary>
     public sealed record CallLine(DateTimeOffset OfferedAt, bool Answered, double WaitSeconds, double TalkSeconds, bool Abandoned);
@@ -42,16 +56,23 @@ public sealed class CallStats
                 case CallQueued q:
                     _callsByCaller.AddOrUpdate(q.Caller, _ => [q.At], (_, list) => { lock (list) list.Add(q.At); return list; });
                     _lines.TryAdd(q.CallId, new CallLine(q.At, false, 0, 0, false));
+                    _live.TryAdd(q.CallId, new LiveCall(q, q.Priority, null, null));
+                    break;
+                case CallPriorityRaised p:
+                    if (_live.TryGetValue(p.CallId, out var raised) && raised.AgentId is null) _live[p.CallId] = raised with { Priority = Math.Max(raised.Priority, p.Priority) };
                     break;
                 case CallConnected c:
                     _connectedAt[c.CallId] = c.At;
+                    if (_live.TryGetValue(c.CallId, out var live)) _live[c.CallId] = live with { AgentId = c.AgentId, ConnectedAt = c.At };
                     _lines.AddOrUpdate(c.CallId, _ => new CallLine(c.At, true, c.WaitSeconds, 0, false), (_, l) => l with { Answered = true, WaitSeconds = c.WaitSeconds });
                     break;
                 case CallAbandonedInQueue a:
+                    _live.TryRemove(a.CallId, out _);
                     _lines.AddOrUpdate(a.CallId, _ => new CallLine(a.At, false, a.WaitSeconds, 0, true), (_, l) => l with { Abandoned = true, WaitSeconds = a.WaitSeconds });
                     break;
                 case CallFinished f:
                     _connectedAt.TryRemove(f.CallId, out _);
+                    _live.TryRemove(f.CallId, out _);
                     _lines.AddOrUpdate(f.CallId, _ => new CallLine(f.At, true, 0, f.TalkSeconds, false), (_, l) => l with { TalkSeconds = f.TalkSeconds });
                     break;
                 default:

@@ -13,9 +13,7 @@ namespace Hotline.Server.Tests.Faults;
 [Collection(FaultsCollection.Name)]
 public sealed class RedisRestartTests(ITestOutputHelper output)
 {
-    // Skipped, not deleted: it asserts the intended behaviour. Rebuilding the live queue and agent states from the
-    // call records after Redis loses its data is not built yet (issue 4, see src/Hotline.Server/Calls/README.md).
-    [Fact(Skip = "Redis restart recovery of live calls is not built yet (issue 4); today the agent comes back LoggedOut and the live call's end is not recorded")]
+    [Fact]
     public async Task Live_call_and_agent_state_survive_a_redis_restart_and_the_record_is_complete()
     {
         await using var redis = await RedisServer.StartAsync();

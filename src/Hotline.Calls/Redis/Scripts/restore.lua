@@ -1,0 +1,35 @@
+-- ARGV: root, aliveMarker, then per call 11 fields:
+--   callId, skill, score, enqueuedMs, priority, caller, dialled, attrsJson, agentId ('' = waiting), connectedMs, agentSkills ("\n"-joined)
+-- Rebuilds live calls after Redis lost its data (restart): a waiting call goes back to its skill queue at its original
+-- place; a connected call is restored as Connected and its agent as OnCall. Calls already known (live or tombstoned) and
+-- agents already known are left alone, so running it twice is harmless. Sets the alive marker. Returns the calls restored.
+local marker = ARGV[2]
+local restored = 0
+for i = 3, #ARGV, 11 do
+  local id, skill, score, enq, prio = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local agent, connected, skills = ARGV[i + 8], ARGV[i + 9], ARGV[i + 10]
+  if redis.call('EXISTS', kCall(id)) == 0 and redis.call('EXISTS', kGone(id)) == 0 then
+    restored = restored + 1
+    redis.call('SADD', kSkills, skill)
+    if agent == '' then
+      redis.call('HSET', kCall(id), 'id', id, 'caller', ARGV[i + 5], 'dialled', ARGV[i + 6], 'skill', skill, 'prio', prio,
+        'enq', enq, 'score', score, 'attrs', ARGV[i + 7], 'stage', 'Waiting', 'agent', '', 'offered', '', 'expires', '')
+      redis.call('ZADD', kWaiting(skill), score, id)
+      redis.call('ZADD', kWaitingSince(skill), enq, id)
+    else
+      redis.call('HSET', kCall(id), 'id', id, 'caller', ARGV[i + 5], 'dialled', ARGV[i + 6], 'skill', skill, 'prio', prio,
+        'enq', enq, 'score', score, 'attrs', ARGV[i + 7], 'stage', 'Connected', 'agent', agent, 'offered', '', 'expires', '')
+      redis.call('SADD', kConnected, id)
+      if redis.call('EXISTS', kAgent(agent)) == 0 then
+        for s in string.gmatch(skills, '[^\n]+') do
+          redis.call('HSET', kAgentSkills(agent), s, 1)
+          redis.call('SADD', kSkills, s)
+        end
+        redis.call('SADD', kAgents, agent)
+        redis.call('HSET', kAgent(agent), 'status', 'OnCall', 'reason', '', 'since', connected, 'idle', connected, 'call', id)
+      end
+    end
+  end
+end
+redis.call('SET', marker, '1')
+return restored
