@@ -18,38 +18,9 @@ public sealed partial class ChannelsProjection(
     Outbox outbox,
     Appeals appeals,
     OutboxWriter writer,
-    ILogger<ChannelsProjection> logger) : BackgroundService
+    ILogger<ChannelsProjection> logger) : CatchUpProjection(store, logger)
 {
-    private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _position;
-
-    public Task CaughtUp => _caughtUp.Task;
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                var head = await store.GetHeadPositionAsync(stoppingToken);
-                if (_position >= head) _caughtUp.TrySetResult();
-                await foreach (var e in store.SubscribeToAllAsync(_position, stoppingToken))
-                {
-                    await ApplyAsync(e, stoppingToken);
-                    _position = e.Position;
-                    if (e.Position >= head) _caughtUp.TrySetResult();
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
-            catch (Exception e)
-            {
-                logger.LogWarning(e, "Channel projection dropped at {Position}; resubscribing", _position);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-    }
-
-    private async Task ApplyAsync(RecordedEvent e, CancellationToken ct)
+    protected override async Task ApplyAsync(RecordedEvent e, bool live, CancellationToken ct)
     {
         if (channels.Serializer.IsKnown(e.Type))
         {

@@ -140,36 +140,14 @@ public sealed class KnowledgeBase(IEventStore store, TimeProvider time, CityRefe
 }
 
 /// <summary>Feeds <see cref="KnowledgeBase"/> from the global log (from 0 at start) and counts the items used to answer tickets.</summary>
-public sealed class KnowledgeProjection(IEventStore store, KnowledgeBase kb, EventSerializer ticketEvents, ILogger<KnowledgeProjection> logger) : BackgroundService
+public sealed class KnowledgeProjection(IEventStore store, KnowledgeBase kb, EventSerializer ticketEvents, ILogger<KnowledgeProjection> logger)
+    : CatchUpProjection(store, logger)
 {
-    private long _position;
-    private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public Task CaughtUp => _caughtUp.Task;
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ApplyAsync(RecordedEvent e, bool live, CancellationToken ct)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                var head = await store.GetHeadPositionAsync(stoppingToken);
-                if (_position >= head) _caughtUp.TrySetResult();
-                await foreach (var e in store.SubscribeToAllAsync(_position, stoppingToken))
-                {
-                    if (kb.Serializer.IsKnown(e.Type)) kb.Apply(e, kb.Serializer.Deserialize(e)!);
-                    else if (e.Type == "V1.TicketAnsweredDirectly" && ticketEvents.Deserialize(e) is TicketAnsweredDirectly a) kb.CountUse(a);
-                    _position = e.Position;
-                    if (e.Position >= head) _caughtUp.TrySetResult();
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
-            catch (Exception e)
-            {
-                logger.LogWarning(e, "Knowledge projection dropped at {Position}; resubscribing", _position);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
+        if (kb.Serializer.IsKnown(e.Type)) kb.Apply(e, kb.Serializer.Deserialize(e)!);
+        else if (e.Type == "V1.TicketAnsweredDirectly" && ticketEvents.Deserialize(e) is TicketAnsweredDirectly a) kb.CountUse(a);
+        return Task.CompletedTask;
     }
 }
 

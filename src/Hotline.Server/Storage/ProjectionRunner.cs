@@ -17,38 +17,16 @@ public sealed class ProjectionRunner(
     TicketIndex tickets,
     CallStats calls,
     IHubContext<AgentHub, IAgentClient> agents,
-    ILogger<ProjectionRunner> logger) : BackgroundService
+    ILogger<ProjectionRunner> logger) : CatchUpProjection(store, logger)
 {
-    private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>Completes once the read models have reached the head of the log as it was at start.</summary>
-    public Task CaughtUp => _caughtUp.Task;
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>The ticket index keeps the position (it is also advanced by inline writes' readers).</summary>
+    protected override long Position
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                var head = await store.GetHeadPositionAsync(stoppingToken);
-                if (tickets.Position >= head) _caughtUp.TrySetResult();
-                await foreach (var e in store.SubscribeToAllAsync(tickets.Position, stoppingToken))
-                {
-                    await ApplyAsync(e, live: e.Position > head);
-                    tickets.Advance(e.Position);
-                    if (e.Position >= head) _caughtUp.TrySetResult();
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
-            catch (Exception e)
-            {
-                logger.LogWarning(e, "Projection subscription dropped at position {Position}; resubscribing", tickets.Position);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
+        get => tickets.Position;
+        set => tickets.Advance(value);
     }
 
-    private async Task ApplyAsync(RecordedEvent e, bool live)
+    protected override async Task ApplyAsync(RecordedEvent e, bool live, CancellationToken ct)
     {
         var data = serializer.Deserialize(e);
         switch (data)
