@@ -175,6 +175,31 @@ public class KpiBookTests
     }
 
     [Fact]
+    public void Resolution_rate_uses_the_reply_result_confirmed_by_the_callback()
+    {
+        TicketFact R(string n, ReplyResult? reply, Satisfaction? s, bool? resolved = null) =>
+            Ticket(n, b => b.T = b.T with { ReplyResult = reply, Satisfaction = s, Resolved = resolved, RepliedAt = reply is null ? null : T0.AddDays(1) });
+        TicketFact[] tickets =
+        [
+            R("1", ReplyResult.Resolved, Satisfaction.Satisfied),             // unit: resolved, citizen satisfied → resolved
+            R("2", ReplyResult.Resolved, Satisfaction.BasicallySatisfied),    // resolved, basically satisfied → resolved
+            R("3", ReplyResult.Resolved, Satisfaction.Unsatisfied),           // unit says resolved, citizen unsatisfied → not
+            R("4", ReplyResult.Explained, Satisfaction.Satisfied),            // explained (not solved), even if satisfied → not
+            R("5", ReplyResult.Unresolved, Satisfaction.BasicallySatisfied),  // unresolved → not
+            R("6", ReplyResult.Explained, Satisfaction.Satisfied, true),      // the citizen was asked and said solved → resolved
+            R("7", ReplyResult.Resolved, Satisfaction.Satisfied, false),      // asked and said not solved → not
+            R("8", null, Satisfaction.Satisfied),                             // on-the-spot answer, no reply result: rating → resolved
+            R("9", ReplyResult.Resolved, null),                               // no valid callback → excluded
+        ];
+        var i = KpiInput.ForTickets(tickets, Cutoff);
+
+        // numerator: 1, 2, 6, 8 = 4; denominator: 1–8 = 8
+        Assert.Equal(new KpiValue(4.0 / 8, 4, 8), KpiBook.ResolutionRate.Of(i));
+        Assert.Equal(new KpiValue(7.0 / 8, 7, 8), KpiBook.SatisfactionRate.Of(i));
+        Assert.Contains("已解决", KpiBook.ResolutionRate.Numerator, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Knowledge_updates_count_distinct_items_per_owner_unit()
     {
         KnowledgeUpdateFact[] kb =

@@ -95,7 +95,14 @@ public sealed partial class WorkbookTests : IClassFixture<WorkbookTests.Generate
         Assert.Equal(PaneStateValues.Frozen, pane.State!.Value);
         Assert.Equal(3, pane.VerticalSplit!.Value);
         var filter = ws.GetFirstChild<AutoFilter>()!;
-        Assert.Equal($"A3:AC{tickets + 3}", filter.Reference!.Value);
+        Assert.Equal($"A3:AD{tickets + 3}", filter.Reference!.Value);
+
+        // 办理结果 (the reply result code of the main unit) is a column of its own, in Chinese.
+        var sst = doc.WorkbookPart!.SharedStringTablePart?.SharedStringTable;
+        Assert.Equal("办理结果", CellText(rows[2].Elements<Cell>().ElementAt(20), sst));
+        var results = rows.Skip(3).Select(r => CellText(r.Elements<Cell>().ElementAt(20), sst)).ToHashSet();
+        Assert.Contains("已解决", results);
+        Assert.Contains("未解决", results);
     }
 
     [Fact]

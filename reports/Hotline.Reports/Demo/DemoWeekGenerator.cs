@@ -359,7 +359,14 @@ public static class DemoWeekGenerator
                 ClosedAt = closedAt <= cutoff ? closedAt : null,
                 CalledBackAt = calledBackAt <= cutoff ? calledBackAt : null,
                 Satisfaction = !rated ? null : unhappy ? Satisfaction.Unsatisfied : rng.NextDouble() < 0.8 ? Satisfaction.Satisfied : Satisfaction.BasicallySatisfied,
-                Resolved = !rated ? null : !unhappy && seq % 17 != 0,
+                // 办理结果: mostly 已解决; unhappy citizens mostly got 已解释说明 or 未解决. Half the callbacks also ask "是否解决".
+                ReplyResult = replied > cutoff ? null : (unhappy ? seq % 3 : seq % 11) switch
+                {
+                    0 => ReplyResult.Resolved,
+                    1 => ReplyResult.Unresolved,
+                    _ => unhappy ? ReplyResult.Explained : ReplyResult.Resolved,
+                },
+                Resolved = !rated || seq % 2 == 0 ? null : !unhappy && seq % 17 != 0,
                 UnsatisfiedReason = rated && unhappy ? Reasons[rng.Next(Reasons.Length)] : null,
                 IsOverdue = overdue,
                 Supervision = !overdue ? SupervisionLevel.None : rng.NextDouble() switch

@@ -28,6 +28,19 @@ public enum Satisfaction
     Unsatisfied,
 }
 
+/// <summary>办理结果 the main unit gave in its reply (the server's reply result codes resolved / explained / unresolved).</summary>
+public enum ReplyResult
+{
+    /// <summary>已解决 (resolved).</summary>
+    Resolved,
+
+    /// <summary>已解释说明 (explained: the request cannot or need not be met, the unit explained why).</summary>
+    Explained,
+
+    /// <summary>未解决 (unresolved, with a reason).</summary>
+    Unresolved,
+}
+
 /// <summary>督办级别 (a layer on top of the ticket state).</summary>
 public enum SupervisionLevel
 {
@@ -73,6 +86,13 @@ public static class Zh
         Satisfaction.Satisfied => "满意",
         Satisfaction.BasicallySatisfied => "基本满意",
         _ => "不满意",
+    };
+
+    public static string Name(this ReplyResult result) => result switch
+    {
+        ReplyResult.Resolved => "已解决",
+        ReplyResult.Explained => "已解释说明",
+        _ => "未解决",
     };
 
     public static string Name(this SupervisionLevel level) => level switch

@@ -51,6 +51,9 @@ public sealed record TicketFact
     public DateTimeOffset? SignedForAt { get; init; }
     public DateTimeOffset? SignForDeadline { get; init; }
     public DateTimeOffset? RepliedAt { get; init; }
+
+    /// <summary>办理结果 of the main unit's latest reply (reply result code resolved / explained / unresolved); null when not replied or answered on the spot.</summary>
+    public ReplyResult? ReplyResult { get; init; }
     public DateTimeOffset? ReplyDeadline { get; init; }
     public int ReturnCount { get; init; }
     public int ExtensionCount { get; init; }

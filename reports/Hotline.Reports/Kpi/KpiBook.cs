@@ -240,14 +240,30 @@ public static class KpiBook
         });
 
     public static KpiDefinition ResolutionRate { get; } = new(
-        "tickets.resolution", "解决率", "有效回访中市民确认问题已解决的工单数（回访未单独记录“是否解决”时，评价为满意或基本满意视为已解决）",
+        "tickets.resolution", "解决率",
+        "有效回访中问题已解决的工单数：回访时询问了“是否解决”的，以市民回答为准；未询问的派单工单，以承办单位答复的办理结果为“已解决”且回访评价不为“不满意”为准"
+        + "（答复“已解释说明”“未解决”不计入）；无答复结果的工单（直接办结），评价为满意或基本满意视为已解决",
         "有效回访工单数（有评价结果）", "未回访、未联系上或拒绝评价的工单", KpiUnit.Percent,
         new KpiThreshold(0.85, 0.70, true),
         i =>
         {
             var rated = i.Tickets.Where(t => t.Satisfaction is not null).ToList();
-            return KpiValue.Ratio(rated.Count(t => t.Resolved ?? t.Satisfaction != Satisfaction.Unsatisfied), rated.Count);
+            return KpiValue.Ratio(rated.Count(IsResolved), rated.Count);
         });
+
+    /// <summary>
+    /// The numerator test of 解决率 for a ticket with a valid callback: the citizen's answer when asked; otherwise the
+    /// main unit's reply result (已解决) confirmed by a rating other than 不满意; without a reply result (on-the-spot
+    /// answers) the rating alone.
+    /// </summary>
+    public static bool IsResolved(TicketFact t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        return t.Resolved
+            ?? (t.ReplyResult is { } reply
+                ? reply == ReplyResult.Resolved && t.Satisfaction != Satisfaction.Unsatisfied
+                : t.Satisfaction is not null and not Satisfaction.Unsatisfied);
+    }
 
     public static KpiDefinition ReHandlingRate { get; } = new(
         "tickets.reHandlingRate", "重办率", "被要求重办过（≥1次）的工单数", "截至统计时点已答复的派单工单数", "直接办结的工单", KpiUnit.Percent,

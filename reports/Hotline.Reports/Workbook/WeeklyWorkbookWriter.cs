@@ -590,10 +590,10 @@ public static class WeeklyWorkbookWriter
             string[] headers =
             [
                 "工单编号", "登记时间", "渠道", "诉求类型", "分类代码", "一级分类", "二级分类", "三级分类", "区", "街镇", "紧急程度", "来电号码", "诉求摘要",
-                "主办单位", "直接办结", "派单时间", "签收时间", "签收期限", "答复时间", "答复期限", "退回次数", "延期次数", "重办次数", "办结时间",
+                "主办单位", "直接办结", "派单时间", "签收时间", "签收期限", "答复时间", "答复期限", "办理结果", "退回次数", "延期次数", "重办次数", "办结时间",
                 "满意度", "不满意原因", "督办级别", "是否超期", "标签",
             ];
-            double[] widths = [16, 17, 8, 9, 9, 14, 12, 14, 9, 11, 9, 14, 60, 26, 9, 17, 17, 17, 17, 17, 9, 9, 9, 17, 10, 14, 10, 9, 12];
+            double[] widths = [16, 17, 8, 9, 9, 14, 12, 14, 9, 11, 9, 14, 60, 26, 9, 17, 17, 17, 17, 17, 11, 9, 9, 9, 17, 10, 14, 10, 9, 12];
             var sw = Sheet("工单明细", widths, frozenRows: 3);
             sw.Title("工单明细（每件一行，个人信息已脱敏）", PeriodNote);
             sw.Header(headers);
@@ -623,20 +623,21 @@ public static class WeeklyWorkbookWriter
                 cells[17] = Dt(t.SignForDeadline, Tz);
                 cells[18] = Dt(t.RepliedAt, Tz);
                 cells[19] = Dt(t.ReplyDeadline, Tz);
-                cells[20] = N(t.ReturnCount);
-                cells[21] = N(t.ExtensionCount);
-                cells[22] = N(t.ReHandlingCount);
-                cells[23] = Dt(t.ClosedAt, Tz);
-                cells[24] = S(t.Satisfaction?.Name() ?? "");
-                cells[25] = S(t.UnsatisfiedReason ?? "");
-                cells[26] = S(t.Supervision.Name());
-                cells[27] = S(t.IsOverdue ? "是" : "否");
-                cells[28] = S(string.Join("、", t.Tags));
+                cells[20] = S(t.ReplyResult?.Name() ?? "");
+                cells[21] = N(t.ReturnCount);
+                cells[22] = N(t.ExtensionCount);
+                cells[23] = N(t.ReHandlingCount);
+                cells[24] = Dt(t.ClosedAt, Tz);
+                cells[25] = S(t.Satisfaction?.Name() ?? "");
+                cells[26] = S(t.UnsatisfiedReason ?? "");
+                cells[27] = S(t.Supervision.Name());
+                cells[28] = S(t.IsOverdue ? "是" : "否");
+                cells[29] = S(string.Join("、", t.Tags));
                 sw.Row(cells);
             }
 
             sw.AutoFilter = $"A3:{SheetWriter.Column(headers.Length - 1)}{Math.Max(3, sw.RowIndex)}";
-            sw.Conditional(new ConditionalRule($"AB4:AB{Math.Max(4, sw.RowIndex)}", "AB4=\"是\"", Styles.DxfRed));
+            sw.Conditional(new ConditionalRule($"AC4:AC{Math.Max(4, sw.RowIndex)}", "AC4=\"是\"", Styles.DxfRed));
             Done(sw);
         }
     }
