@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Hotline.Domain.Calendar;
 
 namespace Hotline.Domain.Tickets;
 
@@ -66,6 +67,28 @@ public sealed record TicketTask(
     public DateTimeOffset? ClosedAt { get; init; }
     public string? ReturnReason { get; init; }
 
+    /// <summary>What each deadline was computed from (for recomputation on a newer calendar); null for deadlines not recorded.</summary>
+    public DeadlineBasis? SignBasis { get; init; }
+    public DeadlineBasis? ReplyBasis { get; init; }
+    public DeadlineBasis? ReturnBasis { get; init; }
+
+    /// <summary>Which of the task's deadlines are provisional; <see cref="Provisional"/> is true when any of them is.</summary>
+    public bool SignDueProvisional { get; init; }
+    public bool ReplyDueProvisional { get; init; }
+    public bool ReturnDueProvisional { get; init; }
+
+    /// <summary>Sets the per-deadline flags and keeps <see cref="Provisional"/> their union.</summary>
+    public TicketTask WithProvisional(bool? sign = null, bool? reply = null, bool? returnWindow = null)
+    {
+        var next = this with
+        {
+            SignDueProvisional = sign ?? SignDueProvisional,
+            ReplyDueProvisional = reply ?? ReplyDueProvisional,
+            ReturnDueProvisional = returnWindow ?? ReturnDueProvisional,
+        };
+        return next with { Provisional = next.SignDueProvisional || next.ReplyDueProvisional || next.ReturnDueProvisional };
+    }
+
     public bool IsOpen => State is TaskState.ToSign or TaskState.InProgress;
 }
 
@@ -106,6 +129,16 @@ public sealed record Ticket
     public string RegisteredBy { get; init; } = "";
     public DateTimeOffset DispatchDueAt { get; init; }
     public bool DispatchDueProvisional { get; init; }
+
+    /// <summary>What the dispatch deadline was computed from (registration, approved return, reopening).</summary>
+    public DeadlineBasis? DispatchBasis { get; init; }
+
+    /// <summary>暂缓派单 in force (only while 待派单).</summary>
+    public DispatchHold? Hold { get; init; }
+
+    /// <summary>Auto-dispatch left the ticket for a dispatcher (only while 待派单).</summary>
+    public DispatcherFlag? DispatcherFlag { get; init; }
+
     public string? DirectAnswer { get; init; }
     public string? KnowledgeItemId { get; init; }
     public string? OutOfScopeReasonCode { get; init; }
@@ -169,6 +202,7 @@ public sealed record Ticket
                 RegisteredBy = r.By,
                 DispatchDueAt = r.DispatchDueAt,
                 DispatchDueProvisional = r.DispatchDueProvisional,
+                DispatchBasis = new DeadlineBasis(TimeLimitKind.Dispatch, r.At),
             },
             TicketAnsweredDirectly a => Close(state with { DirectAnswer = a.Text, KnowledgeItemId = a.KnowledgeItemId }, a.At, "直接办结", CloseKinds.AnsweredDirectly),
             TicketOutOfScope o => Close(state with { OutOfScopeReasonCode = o.ReasonCode, ReferredTo = o.ReferredTo }, o.At, "不予受理：" + OutOfScopeReasons.NameOf(o.ReasonCode), CloseKinds.OutOfScope),
@@ -176,7 +210,13 @@ public sealed record Ticket
             TicketDispatched d => state with
             {
                 State = d.Role == TaskRoles.Main ? TicketState.Dispatched : state.State,
-                Tasks = state.Tasks.Add(new TicketTask(d.TaskId, d.UnitId, d.Role, TaskState.ToSign, d.At, d.SignDueAt, d.ReplyDueAt, d.Provisional, null, null, null, null, 0) { ReturnDueAt = d.ReturnDueAt }),
+                Tasks = state.Tasks.Add(new TicketTask(d.TaskId, d.UnitId, d.Role, TaskState.ToSign, d.At, d.SignDueAt, d.ReplyDueAt, d.Provisional, null, null, null, null, 0)
+                {
+                    ReturnDueAt = d.ReturnDueAt,
+                    SignBasis = new DeadlineBasis(TimeLimitKind.SignFor, d.At),
+                    ReplyBasis = new DeadlineBasis(TimeLimitKind.Reply, d.At),
+                    ReturnBasis = d.ReturnDueAt is null ? null : new DeadlineBasis(TimeLimitKind.ReturnWindow, d.At),
+                }.WithProvisional(d.Provisional, d.Provisional, d.Provisional)),
             },
             TaskSubDispatched s => state with
             {
@@ -185,7 +225,10 @@ public sealed record Ticket
                     ParentTaskId = s.ParentTaskId,
                     Level = (state.TaskOf(s.ParentTaskId)?.Level ?? 0) + 1,
                     ReturnDueAt = s.ReturnDueAt,
-                }),
+                    SignBasis = new DeadlineBasis(TimeLimitKind.SignFor, s.At),
+                    ReplyBasis = new DeadlineBasis(TimeLimitKind.Reply, s.At) { Cap = state.TaskOf(s.ParentTaskId)?.ReplyBasis },
+                    ReturnBasis = new DeadlineBasis(TimeLimitKind.ReturnWindow, s.At),
+                }.WithProvisional(s.Provisional, s.Provisional, s.Provisional)),
             },
             TaskSignedFor s => WithMainState(UpdateTask(state, s.TaskId, t => t with { State = TaskState.InProgress, SignedForAt = s.At }), s.TaskId, TicketState.InProgress),
             ReturnRequested r => UpdateTask(state, r.TaskId, t => t with { PendingReturn = new PendingRequest(r.Reason, r.LegalBasis, 0, r.By, r.At) }),
@@ -193,7 +236,7 @@ public sealed record Ticket
             ReturnApproved r => ApproveReturn(state, r),
             ExtensionRequested x => UpdateTask(state, x.TaskId, t => t with { PendingExtension = new PendingRequest(x.Reason, null, x.Days, x.By, x.At) }),
             ExtensionRejected x => UpdateTask(state, x.TaskId, t => t with { PendingExtension = null }),
-            ExtensionApproved x => UpdateTask(state, x.TaskId, t => t with { PendingExtension = null, ReplyDueAt = x.ReplyDueAt, Provisional = x.Provisional, ExtensionCount = t.ExtensionCount + 1 }),
+            ExtensionApproved x => UpdateTask(state, x.TaskId, t => (t with { PendingExtension = null, ReplyDueAt = x.ReplyDueAt, ExtensionCount = t.ExtensionCount + 1, ReplyBasis = t.ReplyBasis?.Extended(x.Days) }).WithProvisional(reply: x.Provisional)),
             ProgressNoted n => state with { Notes = state.Notes.Add(new TicketNote(n.TaskId, n.UnitId, n.Text, n.By, n.At)) },
             CitizenContacted c => UpdateTask(state, c.TaskId, t => t with { FirstContactAt = c.ContactedAt }),
             ReplySubmitted r => WithMainState(
@@ -205,7 +248,7 @@ public sealed record Ticket
                 ReplyAcceptedAt = a.At,
                 Tasks = state.Tasks.Select(t => t.TaskId == a.TaskId || t.State == TaskState.Replied ? t with { State = TaskState.Done, ClosedAt = a.At } : t).ToImmutableList(),
             },
-            ReworkOrdered w => UpdateTask(state, w.TaskId, t => t with { State = TaskState.InProgress, ReplyDueAt = w.ReplyDueAt, Provisional = w.Provisional, ReworkCount = t.ReworkCount + 1, ClosedAt = null })
+            ReworkOrdered w => UpdateTask(state, w.TaskId, t => (t with { State = TaskState.InProgress, ReplyDueAt = w.ReplyDueAt, ReworkCount = t.ReworkCount + 1, ClosedAt = null, ReplyBasis = new DeadlineBasis(TimeLimitKind.Reply, w.At) }).WithProvisional(reply: w.Provisional))
                 with { State = TicketState.InProgress, ReworkCount = state.ReworkCount + 1, ReplyAcceptedAt = null },
             CallbackScheduled => state with { State = TicketState.AwaitingCallback, CallbackAttempts = 0 },
             CallbackRecorded c => state with
@@ -222,8 +265,15 @@ public sealed record Ticket
             DuplicateAttached d => state with { Duplicates = state.Duplicates.Add(new AttachedDuplicate(d.DuplicateTicketId, d.DuplicateNumber, d.Content, d.At)) },
             TicketClosed c => Close(state, c.At, c.Reason, CloseKinds.Handled),
             TicketReopened o => Reopen(state, o),
+            DispatchHeld h => state with { Hold = new DispatchHold(h.Reason, h.By, h.At) },
+            DispatchHoldReleased => state with { Hold = null },
+            DispatcherAttentionFlagged f => state with { DispatcherFlag = new DispatcherFlag(f.ReasonCode, f.Detail, f.At) },
+            DeadlinesRecomputed r => r.Changes.Aggregate(state, ApplyDeadline),
             _ => state,
         };
+        // A hold and an attention flag belong to one wait for dispatch; leaving 待派单 ends them.
+        if (next.State != TicketState.Registered && (next.Hold is not null || next.DispatcherFlag is not null))
+            next = next with { Hold = null, DispatcherFlag = null };
         return next with { Version = state.Version + 1 };
     }
 
@@ -247,7 +297,7 @@ public sealed record Ticket
             : t).ToImmutableList();
         var next = state with { Tasks = tasks };
         return r.DispatchDueAt is { } due
-            ? next with { State = TicketState.Registered, DispatchDueAt = due, DispatchDueProvisional = r.Provisional }
+            ? next with { State = TicketState.Registered, DispatchDueAt = due, DispatchDueProvisional = r.Provisional, DispatchBasis = new DeadlineBasis(TimeLimitKind.Dispatch, r.At) }
             : next;
     }
 
@@ -255,8 +305,21 @@ public sealed record Ticket
     {
         var reopened = state with { ReopenCount = state.ReopenCount + 1, ClosedAt = null, CloseReason = null, CloseKind = null, ReplyAcceptedAt = null };
         return o.TaskId is { } taskId
-            ? UpdateTask(reopened, taskId, t => t with { State = TaskState.InProgress, ReplyDueAt = o.DueAt, Provisional = o.Provisional, ClosedAt = null }) with { State = TicketState.InProgress }
-            : reopened with { State = TicketState.Registered, DispatchDueAt = o.DueAt, DispatchDueProvisional = o.Provisional };
+            ? UpdateTask(reopened, taskId, t => (t with { State = TaskState.InProgress, ReplyDueAt = o.DueAt, ClosedAt = null, ReplyBasis = new DeadlineBasis(TimeLimitKind.Reply, o.At) }).WithProvisional(reply: o.Provisional)) with { State = TicketState.InProgress }
+            : reopened with { State = TicketState.Registered, DispatchDueAt = o.DueAt, DispatchDueProvisional = o.Provisional, DispatchBasis = new DeadlineBasis(TimeLimitKind.Dispatch, o.At) };
+    }
+
+    private static Ticket ApplyDeadline(Ticket state, DeadlineChange c)
+    {
+        if (c.TaskId is not { } taskId)
+            return c.Kind == DeadlineKinds.Dispatch ? state with { DispatchDueAt = c.NewDueAt, DispatchDueProvisional = c.NewProvisional } : state;
+        return UpdateTask(state, taskId, t => c.Kind switch
+        {
+            DeadlineKinds.SignFor => (t with { SignDueAt = c.NewDueAt }).WithProvisional(sign: c.NewProvisional),
+            DeadlineKinds.Reply => (t with { ReplyDueAt = c.NewDueAt }).WithProvisional(reply: c.NewProvisional),
+            DeadlineKinds.ReturnWindow => (t with { ReturnDueAt = c.NewDueAt }).WithProvisional(returnWindow: c.NewProvisional),
+            _ => t,
+        });
     }
 
     /// <summary>All tasks sub-dispatched (directly or further down) from <paramref name="taskId"/>.</summary>

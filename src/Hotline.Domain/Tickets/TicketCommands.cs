@@ -181,6 +181,36 @@ public sealed record ReopenTicket(string? Reason, string Actor) : TicketCommand(
     public override string Name => TicketActions.Reopen;
 }
 
+/// <summary>暂缓派单: a dispatcher holds a waiting ticket, with the reason (auto-dispatch skips it).</summary>
+public sealed record HoldDispatch(string? Reason, string Actor) : TicketCommand(Actor)
+{
+    public override string Name => TicketActions.HoldDispatch;
+}
+
+/// <summary>Ends a dispatcher hold (the reason is optional).</summary>
+public sealed record ReleaseDispatchHold(string? Reason, string Actor) : TicketCommand(Actor)
+{
+    public override string Name => TicketActions.ReleaseHold;
+}
+
+/// <summary>
+/// Auto-dispatch leaves the waiting ticket for a dispatcher. A system command (no endpoint): idempotent, it decides
+/// nothing when the ticket already carries a flag with the same reason code.
+/// </summary>
+public sealed record FlagForDispatcher(string? ReasonCode, string? Detail, string Actor) : TicketCommand(Actor)
+{
+    public override string Name => TicketActions.FlagForDispatcher;
+}
+
+/// <summary>
+/// Computes the open provisional deadlines again on the current calendar (after a holiday notice was imported). A system
+/// command (no endpoint): idempotent, it decides nothing when no deadline changes.
+/// </summary>
+public sealed record RecomputeDeadlines(string? Reason, string Actor) : TicketCommand(Actor)
+{
+    public override string Name => TicketActions.RecomputeDeadlines;
+}
+
 public static class TicketActions
 {
     public const string AnswerDirectly = "answer-directly";
@@ -206,6 +236,12 @@ public static class TicketActions
     public const string AttachDuplicate = "attach-duplicate";
     public const string Close = "close";
     public const string Reopen = "reopen";
+    public const string HoldDispatch = "hold-dispatch";
+    public const string ReleaseHold = "release-hold";
+
+    // System commands: run by the jobs, never offered by the API (not in AllowedActions).
+    public const string FlagForDispatcher = "flag-for-dispatcher";
+    public const string RecomputeDeadlines = "recompute-deadlines";
 }
 
 public static class TicketVocabulary

@@ -12,6 +12,10 @@ public static partial class TicketDecider
         if (command is not RegisterTicket && state.State == TicketState.None)
             throw new InvalidTransitionException(command.Name, nameof(TicketState.None), TicketStateNames.Of(TicketState.None), [], "工单不存在");
 
+        // System commands check their own state (they are not offered by the API).
+        if (command is RecomputeDeadlines recompute) return Recompute(state, recompute, now, context);
+        if (command is FlagForDispatcher flag) return Flag(state, flag, now);
+
         if (command is not RegisterTicket && !AllowedActions(state).Contains(command.Name))
             throw Invalid(state, command.Name);
 
@@ -41,6 +45,8 @@ public static partial class TicketDecider
             AttachDuplicate c => Attach(state, c, now),
             CloseTicket c => Close(state, c, now),
             ReopenTicket c => Reopen(state, c, now, context),
+            HoldDispatch c => Hold(state, c, now),
+            ReleaseDispatchHold c => Release(state, c, now),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown command"),
         };
     }
@@ -54,6 +60,7 @@ public static partial class TicketDecider
         {
             case TicketState.Registered:
                 actions.AddRange([TicketActions.AnswerDirectly, TicketActions.Dispatch, TicketActions.OutOfScope, TicketActions.EmergencyTransfer, TicketActions.Merge]);
+                actions.Add(state.Hold is null ? TicketActions.HoldDispatch : TicketActions.ReleaseHold);
                 break;
             case TicketState.ReplyAccepted:
                 actions.AddRange([TicketActions.ScheduleCallback, TicketActions.Close]);
@@ -421,6 +428,56 @@ public static partial class TicketDecider
         }
         var (dispatchDue, p, _) = context.Deadlines.Due(TimeLimitKind.Dispatch, state.Type, state.Urgency, now);
         return [new TicketReopened(state.Id, null, c.Reason!.Trim(), dispatchDue, p, c.Actor, now)];
+    }
+
+    private static IReadOnlyList<ITicketEvent> Hold(Ticket state, HoldDispatch c, DateTimeOffset now)
+    {
+        new FieldErrors().Require("reason", c.Reason, 500, "暂缓原因").ThrowIfAny();
+        return [new DispatchHeld(state.Id, c.Reason!.Trim(), c.Actor, now)];
+    }
+
+    private static IReadOnlyList<ITicketEvent> Release(Ticket state, ReleaseDispatchHold c, DateTimeOffset now)
+    {
+        new FieldErrors().Optional("reason", c.Reason, 500, "解除说明").ThrowIfAny();
+        return [new DispatchHoldReleased(state.Id, string.IsNullOrWhiteSpace(c.Reason) ? null : c.Reason.Trim(), c.Actor, now)];
+    }
+
+    private static IReadOnlyList<ITicketEvent> Flag(Ticket state, FlagForDispatcher c, DateTimeOffset now)
+    {
+        if (state.State != TicketState.Registered) throw Invalid(state, c.Name, "只有待派单的工单需要派单员处理");
+        new FieldErrors()
+            .OneOf("reasonCode", c.ReasonCode, DispatcherAttentionReasons.All, "提醒原因")
+            .Optional("detail", c.Detail, 500, "说明")
+            .ThrowIfAny();
+        if (state.DispatcherFlag?.ReasonCode == c.ReasonCode) return [];
+        var detail = string.IsNullOrWhiteSpace(c.Detail) ? DispatcherAttentionReasons.NameOf(c.ReasonCode!) : c.Detail.Trim();
+        return [new DispatcherAttentionFlagged(state.Id, c.ReasonCode!, detail, c.Actor, now)];
+    }
+
+    /// <summary>
+    /// Every open provisional deadline computed again from its basis on the current calendar; an event only when a date
+    /// or a provisional flag changed, so a second run (or a run before the missing year is imported) decides nothing.
+    /// </summary>
+    private static IReadOnlyList<ITicketEvent> Recompute(Ticket state, RecomputeDeadlines c, DateTimeOffset now, TicketContext context)
+    {
+        new FieldErrors().Optional("reason", c.Reason, 500, "重算原因").ThrowIfAny();
+        if (!state.IsOpen) return [];
+        var changes = new List<DeadlineChange>();
+        void Check(Guid? taskId, string kind, DeadlineBasis? basis, DateTimeOffset oldDue, bool oldProvisional)
+        {
+            if (!oldProvisional || basis is null) return;
+            var (due, provisional, _) = basis.Evaluate(context.Deadlines, state.Type, state.Urgency);
+            if (due != oldDue || provisional != oldProvisional) changes.Add(new DeadlineChange(taskId, kind, oldDue, due, oldProvisional, provisional));
+        }
+
+        if (state.State == TicketState.Registered) Check(null, DeadlineKinds.Dispatch, state.DispatchBasis, state.DispatchDueAt, state.DispatchDueProvisional);
+        foreach (var t in state.Tasks.Where(t => t.IsOpen))
+        {
+            Check(t.TaskId, DeadlineKinds.SignFor, t.SignBasis, t.SignDueAt, t.SignDueProvisional);
+            Check(t.TaskId, DeadlineKinds.Reply, t.ReplyBasis, t.ReplyDueAt, t.ReplyDueProvisional);
+            if (t.ReturnDueAt is { } returnDue) Check(t.TaskId, DeadlineKinds.ReturnWindow, t.ReturnBasis, returnDue, t.ReturnDueProvisional);
+        }
+        return changes.Count == 0 ? [] : [new DeadlinesRecomputed(state.Id, changes, string.IsNullOrWhiteSpace(c.Reason) ? "工作日历更新" : c.Reason.Trim(), c.Actor, now)];
     }
 
     /// <summary>A stable id derived from another (co-handler task ids from the main task id).</summary>

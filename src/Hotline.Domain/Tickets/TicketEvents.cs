@@ -176,6 +176,31 @@ public sealed record TicketClosed(Guid TicketId, string Reason, string By, DateT
 [EventType("V1.TicketReopened")]
 public sealed record TicketReopened(Guid TicketId, Guid? TaskId, string Reason, DateTimeOffset DueAt, bool Provisional, string By, DateTimeOffset At) : ITicketEvent;
 
+/// <summary>暂缓派单: a dispatcher holds the waiting ticket (auto-dispatch leaves it alone until the hold is released or the ticket leaves 待派单).</summary>
+[EventType("V1.DispatchHeld")]
+public sealed record DispatchHeld(Guid TicketId, string Reason, string By, DateTimeOffset At) : ITicketEvent;
+
+/// <summary>The dispatcher hold ends; auto-dispatch may consider the ticket again.</summary>
+[EventType("V1.DispatchHoldReleased")]
+public sealed record DispatchHoldReleased(Guid TicketId, string? Reason, string By, DateTimeOffset At) : ITicketEvent;
+
+/// <summary>
+/// Auto-dispatch could not decide and left the waiting ticket for a dispatcher (reason code from
+/// <see cref="DispatcherAttentionReasons"/>). Written once per reason while the ticket waits.
+/// </summary>
+[EventType("V1.DispatcherAttentionFlagged")]
+public sealed record DispatcherAttentionFlagged(Guid TicketId, string ReasonCode, string Detail, string By, DateTimeOffset At) : ITicketEvent;
+
+/// <summary>One deadline that moved (or stopped being provisional) when the calendar changed. <see cref="TaskId"/> is null for the dispatch deadline.</summary>
+public sealed record DeadlineChange(Guid? TaskId, string Kind, DateTimeOffset OldDueAt, DateTimeOffset NewDueAt, bool OldProvisional, bool NewProvisional);
+
+/// <summary>
+/// Provisional deadlines (computed Monday–Friday for a year without an imported holiday notice) computed again on
+/// the current calendar. Only written when some deadline changed (date or provisional flag).
+/// </summary>
+[EventType("V1.DeadlinesRecomputed")]
+public sealed record DeadlinesRecomputed(Guid TicketId, IReadOnlyList<DeadlineChange> Changes, string Reason, string By, DateTimeOffset At) : ITicketEvent;
+
 /// <summary>The stable names of all ticket events, for (de)serialisation.</summary>
 public static class TicketEventTypes
 {
@@ -190,5 +215,6 @@ public static class TicketEventTypes
         typeof(CallbackRecorded), typeof(CallbackAttemptFailed), typeof(CallbackUnreachable),
         typeof(TicketUrged), typeof(SupervisionStarted), typeof(SupervisionRaised),
         typeof(TicketMerged), typeof(DuplicateAttached), typeof(TicketClosed), typeof(TicketReopened),
+        typeof(DispatchHeld), typeof(DispatchHoldReleased), typeof(DispatcherAttentionFlagged), typeof(DeadlinesRecomputed),
     ];
 }
