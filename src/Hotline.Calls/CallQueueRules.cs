@@ -15,6 +15,12 @@ public static class CallQueueRules
     /// <summary>Not-ready reason given to an agent whose offer expired unanswered.</summary>
     public const string NoAnswerReason = "未接听";
 
+    /// <summary>漏接回拨 reason of a call whose caller hung up while waiting in the queue.</summary>
+    public const string AbandonedReason = "放弃";
+
+    /// <summary>漏接回拨 reason of a call whose caller hung up while it rang at an agent.</summary>
+    public const string MissedReason = "漏接";
+
     /// <summary>How long a gone call's id is remembered, so that a retried enqueue of an ended call does not queue it again.</summary>
     public static readonly TimeSpan DefaultTombstoneTtl = TimeSpan.FromHours(24);
 
@@ -36,6 +42,22 @@ public static class CallQueueRules
         if (call.EnqueuedAt.ToUnixTimeMilliseconds() is < 0 or >= 1L << 43)
         {
             throw new ArgumentOutOfRangeException(nameof(call), call.EnqueuedAt, "EnqueuedAt must lie between 1970 and 2248.");
+        }
+    }
+
+    internal static void ValidateOverflow(IReadOnlyList<OverflowRule> rules)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        foreach (var r in rules)
+        {
+            ArgumentNullException.ThrowIfNull(r);
+            ArgumentException.ThrowIfNullOrEmpty(r.Skill);
+            ArgumentNullException.ThrowIfNull(r.To);
+            ArgumentOutOfRangeException.ThrowIfLessThan(r.After, TimeSpan.Zero);
+            foreach (var t in r.To)
+            {
+                ArgumentException.ThrowIfNullOrEmpty(t);
+            }
         }
     }
 

@@ -60,7 +60,52 @@ public interface ICallQueue
 
     /// <summary>Queue and agent figures for the wallboard.</summary>
     Task<QueueSnapshot> GetSnapshotAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The overflow rules <see cref="DispatchAsync"/> applies from now on (replacing earlier ones): a call of
+    /// <see cref="OverflowRule.Skill"/> that has waited at least <see cref="OverflowRule.After"/> may also be offered to the ready
+    /// agents of the rule's <see cref="OverflowRule.To"/> groups. The call stays in its own queue until it is offered (never in two places).
+    /// </summary>
+    void UseOverflow(IReadOnlyList<OverflowRule> rules);
+
+    /// <summary>
+    /// The caller accepted a callback offer: the waiting call stays at its place as a virtual entry (the caller hangs up), and
+    /// when its turn comes it is offered to an agent as an outbound callback (<see cref="Offer.Callback"/>). A virtual entry is
+    /// not abandoned by the caller's hang-up. False when the call is not waiting or is already a callback.
+    /// </summary>
+    Task<bool> ConvertToCallbackAsync(string callId, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>The open entries of the 漏接回拨 list (abandoned and missed calls; filled by <see cref="AbandonAsync"/> in the same
+    /// atomic step), oldest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<MissedCall>> GetMissedAsync(int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>An agent takes a missed call to call back. Atomic: true for one agent only (again true for the same agent);
+    /// false when another agent holds it or the entry is gone.</summary>
+    Task<bool> ClaimMissedAsync(string callId, string agentId, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>The claiming agent reports a callback attempt. <paramref name="done"/>: the entry leaves the list; otherwise it is
+    /// released for another attempt (attempts + 1, last result kept). False when the agent does not hold the claim.</summary>
+    Task<bool> CompleteMissedAsync(string callId, string agentId, string result, bool done, DateTimeOffset now, CancellationToken cancellationToken = default);
 }
+
+/// <summary>Overflow: calls of <paramref name="Skill"/> waiting at least <paramref name="After"/> are also offered to agents of <paramref name="To"/>.</summary>
+public sealed record OverflowRule(string Skill, TimeSpan After, IReadOnlyList<string> To);
+
+/// <summary>An entry of the 漏接回拨 list. <see cref="Reason"/>: <see cref="CallQueueRules.AbandonedReason"/> (hung up while waiting) or
+/// <see cref="CallQueueRules.MissedReason"/> (hung up while ringing at <see cref="AgentId"/>).</summary>
+public sealed record MissedCall(
+    string CallId,
+    string Caller,
+    string DialledNumber,
+    string Skill,
+    DateTimeOffset EnqueuedAt,
+    DateTimeOffset MissedAt,
+    string Reason,
+    string? AgentId,
+    string? ClaimedBy,
+    DateTimeOffset? ClaimedAt,
+    int Attempts,
+    string? LastResult);
 
 /// <summary>A call as the queue sees it. Higher <see cref="Priority"/> goes first (0 normal; repeat callers and the elderly jump ahead).</summary>
 public sealed record QueuedCall(
@@ -74,7 +119,12 @@ public sealed record QueuedCall(
 
 public sealed record AgentSkill(string Skill, int Level = 1);
 
-public sealed record Offer(string CallId, string AgentId, string Skill, DateTimeOffset OfferedAt, DateTimeOffset ExpiresAt, QueuedCall Call);
+/// <summary>A reservation. <see cref="Skill"/> is the group whose agent got it: another than <c>Call.Skill</c> when the call overflowed.</summary>
+public sealed record Offer(string CallId, string AgentId, string Skill, DateTimeOffset OfferedAt, DateTimeOffset ExpiresAt, QueuedCall Call)
+{
+    /// <summary>A virtual entry: the agent calls the citizen back (the caller accepted a callback offer and hung up).</summary>
+    public bool Callback { get; init; }
+}
 
 public enum AgentStatus
 {
@@ -96,8 +146,16 @@ public enum CallStage
     Connected,
 }
 
-public sealed record CallPlacement(QueuedCall Call, CallStage Stage, string? AgentId);
+public sealed record CallPlacement(QueuedCall Call, CallStage Stage, string? AgentId)
+{
+    /// <summary>A virtual callback entry (see <see cref="ICallQueue.ConvertToCallbackAsync"/>).</summary>
+    public bool Callback { get; init; }
+}
 
 public sealed record SkillQueueFigures(string Skill, int Waiting, TimeSpan LongestWait, int ReadyAgents);
 
-public sealed record QueueSnapshot(IReadOnlyList<SkillQueueFigures> Skills, IReadOnlyDictionary<AgentStatus, int> AgentsByStatus, int Reserved, int Connected);
+public sealed record QueueSnapshot(IReadOnlyList<SkillQueueFigures> Skills, IReadOnlyDictionary<AgentStatus, int> AgentsByStatus, int Reserved, int Connected)
+{
+    /// <summary>Open entries of the 漏接回拨 list.</summary>
+    public int Missed { get; init; }
+}

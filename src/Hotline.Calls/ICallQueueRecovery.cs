@@ -16,9 +16,14 @@ public interface ICallQueueRecovery
 
     /// <summary>Puts the live calls back (waiting ones at their original place, connected ones with their agent on call) in one
     /// atomic step, skipping calls already known, and marks the state alive. Returns the number of calls restored.</summary>
-    Task<int> RestoreAsync(IReadOnlyList<RestoredCall> calls, CancellationToken cancellationToken = default);
+    /// <remarks><paramref name="agents"/>: agents not on a restored call, put back in their last recorded state (Ready, NotReady with
+    /// its reason, WrapUp, LoggedOut) unless already known; a Ready agent's idle time is its recorded <see cref="RestoredAgent.Since"/>.</remarks>
+    Task<int> RestoreAsync(IReadOnlyList<RestoredCall> calls, IReadOnlyList<RestoredAgent>? agents = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A live call to restore. <see cref="AgentId"/> null: waiting; else connected to that agent since <see cref="ConnectedAt"/>
 /// (the agent, unless already known, is restored OnCall with <see cref="AgentSkills"/>).</summary>
 public sealed record RestoredCall(QueuedCall Call, string? AgentId, DateTimeOffset? ConnectedAt, IReadOnlyList<string> AgentSkills);
+
+/// <summary>An agent's last recorded state, to restore after the live state was lost. <see cref="Status"/> is Ready, NotReady, WrapUp or LoggedOut.</summary>
+public sealed record RestoredAgent(string AgentId, AgentStatus Status, string? Reason, DateTimeOffset Since, IReadOnlyList<AgentSkill> Skills);

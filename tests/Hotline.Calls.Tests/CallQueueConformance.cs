@@ -6,7 +6,7 @@ namespace Hotline.Calls.Tests;
 /// The behaviour every <see cref="ICallQueue"/> must have. Each test gets a fresh, empty queue
 /// (xunit builds a new instance of the class per test).
 /// </summary>
-public abstract class CallQueueConformance : IAsyncLifetime
+public abstract partial class CallQueueConformance : IAsyncLifetime
 {
     protected const string Mandarin = "普通话";
     protected const string Dialect = "方言";

@@ -89,6 +89,39 @@ public sealed class RedisCallQueueTests(RedisFixture redis, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task Restore_puts_agents_back_in_their_recorded_state_and_keeps_callbacks_virtual()
+    {
+        var recovery = (ICallQueueRecovery)_queue!;
+        Assert.True(await recovery.TryBeginRestoreAsync());
+        var callback = Call("cb", 1) with { Attributes = new Dictionary<string, string> { ["callback"] = "1" } };
+        await recovery.RestoreAsync(
+            [new RestoredCall(Call("c1", 2), null, null, []), new RestoredCall(callback, null, null, []), new RestoredCall(Call("c3", 3), "a3", At(4), [Mandarin])],
+            [
+                new RestoredAgent("a1", AgentStatus.Ready, null, At(0), [new AgentSkill(Mandarin, 2)]),
+                new RestoredAgent("a2", AgentStatus.NotReady, "培训", At(1), [new AgentSkill(Mandarin)]),
+                new RestoredAgent("a3", AgentStatus.Ready, null, At(0), [new AgentSkill(Mandarin)]), // on a restored call: left alone
+                new RestoredAgent("a4", AgentStatus.WrapUp, null, At(2), [new AgentSkill(Dialect)]),
+            ]);
+
+        var a1 = await Queue.GetAgentAsync("a1");
+        Assert.Equal(AgentStatus.Ready, a1!.Status);
+        Assert.Equal(At(0), a1.Since);
+        Assert.Equal(2, Assert.Single(a1.Skills).Level);
+        var a2 = await Queue.GetAgentAsync("a2");
+        Assert.Equal((AgentStatus.NotReady, "培训"), (a2!.Status, a2.Reason));
+        Assert.Equal(AgentStatus.OnCall, (await Queue.GetAgentAsync("a3"))!.Status);
+        Assert.Equal(AgentStatus.WrapUp, (await Queue.GetAgentAsync("a4"))!.Status);
+        Assert.True((await Queue.GetCallAsync("cb"))!.Callback);
+        Assert.False(await Queue.AbandonAsync("cb", At(5)));
+        Assert.Empty(await VerifyInvariantsAsync());
+
+        // The restored ready agent is in line: it gets the oldest call, the callback.
+        var offer = Assert.Single(await Queue.DispatchAsync(At(6), Ring, 10));
+        Assert.Equal(("cb", "a1", true), (offer.CallId, offer.AgentId, offer.Callback));
+        Assert.Empty(await VerifyInvariantsAsync());
+    }
+
+    [Fact]
     public async Task Scripts_are_loaded_again_after_the_script_cache_is_flushed()
     {
         await Queue.EnqueueAsync(Call("c1", 1));

@@ -15,6 +15,8 @@ public sealed class InMemoryCallQueue : ICallQueue
     private readonly Dictionary<string, SortedSet<CallEntry>> _waiting = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<(DateTimeOffset IdleSince, string AgentId)>> _ready = new(StringComparer.Ordinal);
     private readonly SortedSet<(DateTimeOffset ExpiresAt, string CallId)> _reservations = new(ReservationOrder.Instance);
+    private readonly Dictionary<string, MissedCall> _missed = new(StringComparer.Ordinal);
+    private IReadOnlyList<OverflowRule> _overflow = [];
     private int _connected;
 
     /// <summary>How long an ended or abandoned call id is remembered (enqueue idempotency).</summary>
@@ -130,15 +132,42 @@ public sealed class InMemoryCallQueue : ICallQueue
             var expiresAt = now + reservationTimeout;
             while (offers.Count < max)
             {
-                // The best head call over all skills that have a ready agent.
+                // The best candidate over all skills that have a ready agent: the skill's own head call, and per overflow rule
+                // into the skill, the best call of the rule's skill that has waited at least the threshold (same order as dispatch.lua).
                 CallEntry? best = null;
+                string? serving = null;
                 foreach (var skill in _skills)
                 {
-                    if (_waiting.TryGetValue(skill, out var waiting) && waiting.Count > 0
-                        && _ready.TryGetValue(skill, out var ready) && ready.Count > 0
-                        && (best is null || WaitingOrder.Instance.Compare(waiting.Min!, best) < 0))
+                    if (!_ready.TryGetValue(skill, out var ready) || ready.Count == 0)
                     {
-                        best = waiting.Min;
+                        continue;
+                    }
+
+                    if (_waiting.TryGetValue(skill, out var waiting) && waiting.Count > 0)
+                    {
+                        Consider(skill, waiting.Min!);
+                    }
+
+                    foreach (var rule in _overflow)
+                    {
+                        if (rule.Skill != skill && rule.To.Contains(skill, StringComparer.Ordinal)
+                            && _waiting.TryGetValue(rule.Skill, out var from)
+                            && from.FirstOrDefault(c => c.Call.EnqueuedAt.ToUnixTimeMilliseconds() <= now.ToUnixTimeMilliseconds() - (long)rule.After.TotalMilliseconds) is { } old)
+                        {
+                            Consider(skill, old);
+                        }
+                    }
+                }
+
+                void Consider(string skill, CallEntry candidate)
+                {
+                    var better = best is null || WaitingOrder.Instance.Compare(candidate, best) < 0
+                        || (ReferenceEquals(candidate, best) && serving != best.Call.Skill
+                            && (skill == candidate.Call.Skill || string.CompareOrdinal(skill, serving) < 0));
+                    if (better)
+                    {
+                        best = candidate;
+                        serving = skill;
                     }
                 }
 
@@ -147,9 +176,8 @@ public sealed class InMemoryCallQueue : ICallQueue
                     break;
                 }
 
-                var skillName = best.Call.Skill;
-                var agent = _agents[_ready[skillName].Min.AgentId];
-                _waiting[skillName].Remove(best);
+                var agent = _agents[_ready[serving!].Min.AgentId];
+                _waiting[best.Call.Skill].Remove(best);
                 RemoveFromReadySets(agent);
                 best.Stage = CallStage.Reserved;
                 best.AgentId = agent.AgentId;
@@ -157,7 +185,7 @@ public sealed class InMemoryCallQueue : ICallQueue
                 best.ExpiresAt = expiresAt;
                 _reservations.Add((expiresAt, best.Call.CallId));
                 agent.Set(AgentStatus.Reserved, reason: null, now, best.Call.CallId);
-                offers.Add(new Offer(best.Call.CallId, agent.AgentId, skillName, now, expiresAt, best.Call));
+                offers.Add(new Offer(best.Call.CallId, agent.AgentId, serving!, now, expiresAt, best.Call) { Callback = best.Callback });
             }
         }
 
@@ -223,6 +251,12 @@ public sealed class InMemoryCallQueue : ICallQueue
                 return Task.FromResult(false);
             }
 
+            if (call.Callback)
+            {
+                return Task.FromResult(false); // a virtual callback entry: the caller hung up on purpose
+            }
+
+            string? missedBy = null;
             switch (call.Stage)
             {
                 case CallStage.Waiting:
@@ -232,11 +266,15 @@ public sealed class InMemoryCallQueue : ICallQueue
                     _reservations.Remove((call.ExpiresAt, callId));
                     var agent = _agents[call.AgentId!];
                     MakeReady(agent, agent.IdleSince); // back in line at its old place
+                    missedBy = agent.AgentId;
                     break;
                 default:
                     return Task.FromResult(false);
             }
 
+            _missed[callId] = new MissedCall(
+                callId, call.Call.Caller, call.Call.DialledNumber, call.Call.Skill, call.Call.EnqueuedAt, now,
+                missedBy is null ? CallQueueRules.AbandonedReason : CallQueueRules.MissedReason, missedBy, null, null, 0, null);
             Bury(callId, now);
             return Task.FromResult(true);
         }
@@ -304,7 +342,7 @@ public sealed class InMemoryCallQueue : ICallQueue
         lock (_gate)
         {
             return Task.FromResult(_calls.TryGetValue(callId, out var c)
-                ? new CallPlacement(c.Call, c.Stage, c.Stage == CallStage.Waiting ? null : c.AgentId)
+                ? new CallPlacement(c.Call, c.Stage, c.Stage == CallStage.Waiting ? null : c.AgentId) { Callback = c.Callback }
                 : null);
         }
     }
@@ -333,7 +371,83 @@ public sealed class InMemoryCallQueue : ICallQueue
                 byStatus[agent.Status]++;
             }
 
-            return Task.FromResult(new QueueSnapshot(skills, byStatus, _reservations.Count, _connected));
+            return Task.FromResult(new QueueSnapshot(skills, byStatus, _reservations.Count, _connected) { Missed = _missed.Count });
+        }
+    }
+
+    public void UseOverflow(IReadOnlyList<OverflowRule> rules)
+    {
+        CallQueueRules.ValidateOverflow(rules);
+        lock (_gate)
+        {
+            _overflow = [.. rules];
+        }
+    }
+
+    public Task<bool> ConvertToCallbackAsync(string callId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (!_calls.TryGetValue(callId, out var call) || call.Stage != CallStage.Waiting || call.Callback)
+            {
+                return Task.FromResult(false);
+            }
+
+            call.Callback = true; // same entry, same place in its queue
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<IReadOnlyList<MissedCall>> GetMissedAsync(int limit, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<MissedCall>>(
+                [.. _missed.Values.OrderBy(m => m.MissedAt.ToUnixTimeMilliseconds()).ThenBy(m => m.CallId, StringComparer.Ordinal).Take(Math.Max(0, limit))]);
+        }
+    }
+
+    public Task<bool> ClaimMissedAsync(string callId, string agentId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(callId);
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        lock (_gate)
+        {
+            if (!_missed.TryGetValue(callId, out var m) || (m.ClaimedBy is not null && m.ClaimedBy != agentId))
+            {
+                return Task.FromResult(false);
+            }
+
+            if (m.ClaimedBy is null)
+            {
+                _missed[callId] = m with { ClaimedBy = agentId, ClaimedAt = now };
+            }
+
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> CompleteMissedAsync(string callId, string agentId, string result, bool done, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(callId);
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        lock (_gate)
+        {
+            if (!_missed.TryGetValue(callId, out var m) || m.ClaimedBy != agentId)
+            {
+                return Task.FromResult(false);
+            }
+
+            if (done)
+            {
+                _missed.Remove(callId);
+            }
+            else
+            {
+                _missed[callId] = m with { ClaimedBy = null, ClaimedAt = null, Attempts = m.Attempts + 1, LastResult = result };
+            }
+
+            return Task.FromResult(true);
         }
     }
 
@@ -394,6 +508,14 @@ public sealed class InMemoryCallQueue : ICallQueue
                     {
                         problems.Add($"agent {a.AgentId} ({a.Status}) ready-set membership for {s.Skill} is {inSet}");
                     }
+                }
+            }
+
+            foreach (var id in _missed.Keys)
+            {
+                if (_calls.ContainsKey(id))
+                {
+                    problems.Add($"missed call {id} is still live");
                 }
             }
 
@@ -489,6 +611,9 @@ public sealed class InMemoryCallQueue : ICallQueue
         }
 
         public CallStage Stage { get; set; } = CallStage.Waiting;
+
+        /// <summary>A virtual callback entry (the caller hung up after accepting a callback).</summary>
+        public bool Callback { get; set; }
 
         public string? AgentId { get; set; }
 

@@ -26,6 +26,10 @@ internal sealed class LuaScripts(IConnectionMultiplexer redis)
     public const string Snapshot = "snapshot";
     public const string Verify = "verify";
     public const string Restore = "restore";
+    public const string Callback = "callback";
+    public const string MissedClaim = "missed_claim";
+    public const string MissedDone = "missed_done";
+    public const string MissedList = "missed_list";
 
     private static readonly IReadOnlyDictionary<string, string> Sources = LoadSources();
 

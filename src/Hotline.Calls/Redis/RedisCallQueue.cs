@@ -36,6 +36,14 @@ public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
     /// <summary>At most this many reservations are expired per script run (the method loops until none is due).</summary>
     public int ExpireBatchSize { get; init; } = 500;
 
+    private RedisValue[] _overflowArgs = [];
+
+    public void UseOverflow(IReadOnlyList<OverflowRule> rules)
+    {
+        CallQueueRules.ValidateOverflow(rules);
+        _overflowArgs = [.. rules.SelectMany(r => new RedisValue[] { r.Skill, (long)r.After.TotalMilliseconds, string.Join('\n', r.To) })];
+    }
+
     public async Task<bool> EnqueueAsync(QueuedCall call, CancellationToken cancellationToken = default)
     {
         CallQueueRules.Validate(call);
@@ -87,13 +95,23 @@ public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
         }
 
         var expiresAt = now + reservationTimeout;
-        var rows = (RedisResult[])(await RunAsync(LuaScripts.Dispatch, cancellationToken, Ms(now), Ms(expiresAt), max))!;
+        var nowMs = Ms(now);
+        var overflow = _overflowArgs;
+        var args = new List<RedisValue>(3 + overflow.Length) { nowMs, Ms(expiresAt), max };
+        for (var i = 0; i < overflow.Length; i += 3)
+        {
+            args.Add(overflow[i]);
+            args.Add(nowMs - (long)overflow[i + 1]); // cutoff: enqueued at or before it = waited at least the threshold
+            args.Add(overflow[i + 2]);
+        }
+
+        var rows = (RedisResult[])(await RunAsync(LuaScripts.Dispatch, cancellationToken, [.. args]))!;
         var offers = new List<Offer>(rows.Length);
         foreach (var r in rows)
         {
             var f = (RedisValue[])r!;
-            var call = ToCall(f[0], f[3], f[4], f[2], f[5], f[6], f[7]);
-            offers.Add(new Offer(call.CallId, (string)f[1]!, call.Skill, FromMs(Ms(now)), FromMs(Ms(expiresAt)), call));
+            var call = ToCall(f[0], f[3], f[4], f[8], f[5], f[6], f[7]);
+            offers.Add(new Offer(call.CallId, (string)f[1]!, (string)f[2]!, FromMs(nowMs), FromMs(Ms(expiresAt)), call) { Callback = (string?)f[9] == "1" });
         }
 
         return offers;
@@ -179,14 +197,14 @@ public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
         cancellationToken.ThrowIfCancellationRequested();
         var f = await _redis.GetDatabase().HashGetAsync(
             Keys.Call(callId),
-            ["id", "caller", "dialled", "skill", "prio", "enq", "attrs", "stage", "agent"]); // one command: consistent
+            ["id", "caller", "dialled", "skill", "prio", "enq", "attrs", "stage", "agent", "cb"]); // one command: consistent
         if (f[0].IsNull)
         {
             return null;
         }
 
         var stage = Enum.Parse<CallStage>((string)f[7]!);
-        return new CallPlacement(ToCall(f[0], f[1], f[2], f[3], f[4], f[5], f[6]), stage, stage == CallStage.Waiting ? null : (string?)f[8]);
+        return new CallPlacement(ToCall(f[0], f[1], f[2], f[3], f[4], f[5], f[6]), stage, stage == CallStage.Waiting ? null : (string?)f[8]) { Callback = (string?)f[9] == "1" };
     }
 
     public async Task<QueueSnapshot> GetSnapshotAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
@@ -213,7 +231,54 @@ public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
             byStatus[Enum.Parse<AgentStatus>((string)counts[i]!)] = (int)counts[i + 1];
         }
 
-        return new QueueSnapshot(skills, byStatus, (int)f[2], (int)f[3]);
+        return new QueueSnapshot(skills, byStatus, (int)f[2], (int)f[3]) { Missed = (int)f[4] };
+    }
+
+    public async Task<bool> ConvertToCallbackAsync(string callId, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        (long)await RunAsync(LuaScripts.Callback, cancellationToken, callId) == 1;
+
+    public async Task<IReadOnlyList<MissedCall>> GetMissedAsync(int limit, CancellationToken cancellationToken = default)
+    {
+        if (limit <= 0)
+        {
+            return [];
+        }
+
+        var rows = (RedisResult[])(await RunAsync(LuaScripts.MissedList, cancellationToken, limit))!;
+        var list = new List<MissedCall>(rows.Length);
+        foreach (var r in rows)
+        {
+            var f = (RedisValue[])r!;
+            list.Add(new MissedCall(
+                (string)f[0]!,
+                (string?)f[1] ?? string.Empty,
+                (string?)f[2] ?? string.Empty,
+                (string)f[3]!,
+                FromMs((long)f[4]),
+                FromMs((long)f[5]),
+                (string)f[6]!,
+                f[7].IsNullOrEmpty ? null : (string?)f[7],
+                f[8].IsNullOrEmpty ? null : (string?)f[8],
+                f[9].IsNullOrEmpty ? null : FromMs((long)f[9]),
+                (int)f[10],
+                f[11].IsNullOrEmpty ? null : (string?)f[11]));
+        }
+
+        return list;
+    }
+
+    public async Task<bool> ClaimMissedAsync(string callId, string agentId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(callId);
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        return (long)await RunAsync(LuaScripts.MissedClaim, cancellationToken, callId, agentId, Ms(now)) == 1;
+    }
+
+    public async Task<bool> CompleteMissedAsync(string callId, string agentId, string result, bool done, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(callId);
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        return (long)await RunAsync(LuaScripts.MissedDone, cancellationToken, callId, agentId, Ms(now), result ?? string.Empty, done ? "1" : "0") == 1;
     }
 
     /// <summary>Checks the queue's invariants in one script (O(all queue keys); diagnostics and tests only).</summary>
@@ -242,10 +307,26 @@ public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
     /// <summary>How long the restore lock is held at most (a node that dies while restoring frees it after this).</summary>
     public TimeSpan RestoreLockTtl { get; init; } = TimeSpan.FromSeconds(10);
 
-    public async Task<int> RestoreAsync(IReadOnlyList<RestoredCall> calls, CancellationToken cancellationToken = default)
+    public async Task<int> RestoreAsync(IReadOnlyList<RestoredCall> calls, IReadOnlyList<RestoredAgent>? agents = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(calls);
-        var args = new List<RedisValue> { (string)Keys.Alive! };
+        agents ??= [];
+        var args = new List<RedisValue> { (string)Keys.Alive!, agents.Count };
+        foreach (var a in agents)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(a.AgentId);
+            if (a.Status is AgentStatus.Reserved or AgentStatus.OnCall)
+            {
+                throw new ArgumentException($"Agent {a.AgentId}: only Ready, NotReady, WrapUp or LoggedOut can be restored without a call.", nameof(agents));
+            }
+
+            args.Add(a.AgentId);
+            args.Add(a.Status.ToString());
+            args.Add(a.Reason ?? string.Empty);
+            args.Add(Ms(a.Since));
+            args.Add(string.Join('\n', a.Skills.Select(s => s.Skill + "\t" + s.Level.ToString(CultureInfo.InvariantCulture))));
+        }
+
         foreach (var r in calls)
         {
             var call = r.Call;

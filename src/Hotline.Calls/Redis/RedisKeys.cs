@@ -19,6 +19,8 @@ public sealed class RedisKeys
     internal const string ReadySegment = "ready:";
     internal const string AgentSegment = "agent:";
     internal const string AgentSkillsSegment = "agentskills:";
+    internal const string MissedCallSegment = "missedcall:";
+    internal const string MissedName = "missed";
     internal const string SkillsName = "skills";
     internal const string AgentsName = "agents";
     internal const string ReservationsName = "reservations";
@@ -73,6 +75,12 @@ public sealed class RedisKeys
     /// <summary>SET: connected calls.</summary>
     public RedisKey Connected => Root + ConnectedName;
 
+    /// <summary>ZSET callId → missed ms: the open 漏接回拨 list (abandoned and missed calls), oldest first.</summary>
+    public RedisKey Missed => Root + MissedName;
+
+    /// <summary>HASH: one 漏接回拨 entry (fields <c>id caller dialled skill enq at reason agent claimedBy claimedAt attempts result</c>).</summary>
+    public RedisKey MissedCall(string callId) => Root + MissedCallSegment + callId;
+
     /// <summary>STRING: set once the live state is known to be complete (at the first start, or after a restore). Missing = Redis lost its data.</summary>
     public RedisKey Alive => Root + AliveName;
 
@@ -103,10 +111,12 @@ public sealed class RedisKeys
         Builder("kReady", ReadySegment);
         Builder("kAgent", AgentSegment);
         Builder("kAgentSkills", AgentSkillsSegment);
+        Builder("kMissedCall", MissedCallSegment);
         Fixed("kSkills", SkillsName);
         Fixed("kAgents", AgentsName);
         Fixed("kReservations", ReservationsName);
         Fixed("kConnected", ConnectedName);
+        Fixed("kMissed", MissedName);
         return lua.ToString();
     }
 }

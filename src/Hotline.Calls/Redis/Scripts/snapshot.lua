@@ -1,5 +1,5 @@
 -- ARGV: root
--- Returns { { skill, waiting, oldestEnqueuedMs or '', readyAgents }..., }, { status, count, ... }, reserved, connected
+-- Returns { { skill, waiting, oldestEnqueuedMs or '', readyAgents }..., }, { status, count, ... }, reserved, connected, missed
 local skills = redis.call('SMEMBERS', kSkills)
 table.sort(skills)
 local perSkill = {}
@@ -17,4 +17,4 @@ for st, n in pairs(counts) do
   byStatus[#byStatus + 1] = st
   byStatus[#byStatus + 1] = n
 end
-return { perSkill, byStatus, redis.call('ZCARD', kReservations), redis.call('SCARD', kConnected) }
+return { perSkill, byStatus, redis.call('ZCARD', kReservations), redis.call('SCARD', kConnected), redis.call('ZCARD', kMissed) }

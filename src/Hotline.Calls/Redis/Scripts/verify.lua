@@ -58,4 +58,8 @@ for _, a in ipairs(redis.call('SMEMBERS', kAgents)) do
     end
   end
 end
+for _, id in ipairs(redis.call('ZRANGE', kMissed, 0, -1)) do
+  if redis.call('EXISTS', kMissedCall(id)) == 0 then bad('missed call ' .. id .. ' listed without its entry') end
+  if place[id] then bad('missed call ' .. id .. ' is still live (' .. place[id] .. ')') end
+end
 return problems
