@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Hotline.Server.Channels;
 
-/// <summary>一号受理: public web intake and tracking, partner API, SMS and mail drafts, the outbound notification outbox.</summary>
+/// <summary>一号受理: public web intake and tracking, partner API, SMS and mail drafts (outbound messages go through Outbox/).</summary>
 public static class ChannelsModule
 {
     public sealed record DiscardRequest(string? Reason);
@@ -15,8 +15,6 @@ public static class ChannelsModule
         var s = builder.Services;
         s.Configure<ChannelsOptions>(builder.Configuration.GetSection(ChannelsOptions.Section));
         s.AddSingleton<ChannelStore>();
-        s.AddSingleton<Outbox>();
-        s.AddSingleton<OutboxWriter>();
         s.AddSingleton<DraftInbox>();
         s.AddSingleton<DraftIntake>();
         s.AddSingleton<Appeals>();
@@ -24,12 +22,6 @@ public static class ChannelsModule
         s.AddSingleton<VerificationCodes>();
         s.AddSingleton<ChannelsProjection>();
         s.AddHostedService(sp => sp.GetRequiredService<ChannelsProjection>());
-        s.AddHttpClient<HttpMessageGateway>(c => c.Timeout = TimeSpan.FromSeconds(15));
-        s.AddSingleton<LoggingGateway>();
-        s.AddSingleton<IMessageGateway>(sp => string.IsNullOrWhiteSpace(sp.GetRequiredService<IOptions<ChannelsOptions>>().Value.GatewayUrl)
-            ? sp.GetRequiredService<LoggingGateway>()
-            : sp.GetRequiredService<HttpMessageGateway>());
-        s.AddHostedService<OutboxDispatcher>();
         s.AddSingleton<MailDropWatcher>();
         s.AddHostedService(sp => sp.GetRequiredService<MailDropWatcher>());
         return builder;
@@ -68,15 +60,6 @@ public static class ChannelsModule
             catch (DraftNotFoundException) { return Results.Problem(statusCode: 404, title: "草稿不存在"); }
             catch (DraftClosedException e) { return Results.Problem(statusCode: 409, title: e.Message); }
         });
-
-        app.MapGet("/api/outbox", (Outbox outbox, bool? pending, Guid? refId) =>
-        {
-            var rows = outbox.All;
-            if (pending == true) rows = rows.Where(m => m.DeliveredAt is null);
-            if (refId is { } r) rows = rows.Where(m => m.RefId == r);
-            return rows.OrderByDescending(m => m.QueuedAt).Take(500)
-                .Select(m => new { m.MessageId, m.Channel, m.To, m.Kind, m.Text, m.RefId, m.QueuedAt, m.Attempts, m.DeliveredAt, m.LastError }).ToList();
-        }).RequireAuthorization("supervisor").WithTags("channels");
         return app;
     }
 }

@@ -1,15 +1,9 @@
 namespace Hotline.Server.Channels;
 
-/// <summary>The "Hotline:Channels" configuration section (environment: Hotline__Channels__GatewayUrl=…).</summary>
+/// <summary>The "Hotline:Channels" configuration section (environment: Hotline__Channels__SmsWebhookSecret=…). The outbound gateway is under Hotline:Outbox.</summary>
 public sealed class ChannelsOptions
 {
     public const string Section = "Hotline:Channels";
-
-    /// <summary>The outbound SMS/mail gateway (HTTP POST, see README). Empty: messages are logged and counted as delivered (development).</summary>
-    public string? GatewayUrl { get; set; }
-
-    /// <summary>Sent as X-Gateway-Key to the outbound gateway.</summary>
-    public string GatewayKey { get; set; } = "";
 
     /// <summary>Shared secret the SMS operator sends as X-Sms-Secret on the inbound webhook.</summary>
     public string SmsWebhookSecret { get; set; } = "dev-sms-secret";
@@ -30,9 +24,6 @@ public sealed class ChannelsOptions
 
     /// <summary>Partners (city app, WeChat mini-program, upper platforms, 110) with client credentials.</summary>
     public List<PartnerOptions> Partners { get; set; } = [];
-
-    /// <summary>Outbound delivery retry backoff cap.</summary>
-    public double MaxRetrySeconds { get; set; } = 300;
 }
 
 public sealed class PartnerOptions

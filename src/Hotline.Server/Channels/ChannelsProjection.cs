@@ -1,12 +1,13 @@
 using System.Text.RegularExpressions;
 using Hotline.Domain.Tickets;
 using Hotline.EventStore;
+using Hotline.Server.Outbox;
 using Hotline.Server.Storage;
 
 namespace Hotline.Server.Channels;
 
 /// <summary>
-/// Feeds the channel read models (drafts, outbox, appeals) from the global log, from position 0 at start, then live;
+/// Feeds the channel read models (drafts, appeals) from the global log, from position 0 at start, then live;
 /// and turns ticket facts into citizen notifications (受理 number, 答复, 回访 survey) in the outbox. The outbox ids come
 /// from the ticket and the kind, so a replay queues nothing twice.
 /// </summary>
@@ -15,7 +16,7 @@ public sealed partial class ChannelsProjection(
     ChannelStore channels,
     EventSerializer ticketEvents,
     DraftInbox drafts,
-    Outbox outbox,
+    OutboxStore outboxStore,
     Appeals appeals,
     OutboxWriter writer,
     ILogger<ChannelsProjection> logger) : CatchUpProjection(store, logger)
@@ -26,9 +27,13 @@ public sealed partial class ChannelsProjection(
         {
             var data = channels.Serializer.Deserialize(e)!;
             drafts.Apply(data, e.StreamRevision);
-            outbox.Apply(data, e.StreamRevision);
             appeals.Apply(data);
-            if (data is MessageDelivered d && outbox.Get(d.MessageId) is { Kind: "ack", RefId: { } draftId }) drafts.Acknowledged(draftId, d.At);
+            return;
+        }
+        if (OutboxMessages.IsOutboxStream(e.StreamId))
+        {
+            // A draft's acknowledgement left the gateway: the SMS channel's response.
+            if (outboxStore.Serializer.Deserialize(e) is MessageDelivered d) drafts.Delivered(d.MessageId, d.At);
             return;
         }
         if (!e.StreamId.StartsWith("ticket-", StringComparison.Ordinal) || !ticketEvents.IsKnown(e.Type)) return;

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Hotline.Domain.Tickets;
 using Hotline.EventStore;
 using Hotline.Server.Auth;
+using Hotline.Server.Outbox;
 using Hotline.Server.Storage;
 using Hotline.Server.Tickets;
 using Microsoft.Extensions.Options;
@@ -34,6 +35,7 @@ public static class ChannelNames
 public sealed class DraftInbox
 {
     private readonly ConcurrentDictionary<Guid, Draft> _drafts = new();
+    private readonly ConcurrentDictionary<Guid, Guid> _draftByAck = new();
 
     public static string StreamOf(Guid id) => $"draft-{id:N}";
 
@@ -47,6 +49,7 @@ public sealed class DraftInbox
         {
             case DraftReceived r when revision == 0:
                 _drafts.TryAdd(r.DraftId, new Draft(r.DraftId, r.Channel, r.SourceId, r.From, r.Subject, r.Text, r.At, r.RespondBy));
+                _draftByAck[OutboxMessages.IdFor(DraftIntake.AckKey(r.DraftId))] = r.DraftId;
                 break;
             case DraftCompleted c when _drafts.TryGetValue(c.DraftId, out var d) && d.Version == revision:
                 _drafts[c.DraftId] = d with { Version = d.Version + 1, TicketId = c.TicketId, TicketNumber = c.TicketNumber, CompletedAt = c.At };
@@ -55,6 +58,12 @@ public sealed class DraftInbox
                 _drafts[x.DraftId] = d with { Version = d.Version + 1, DiscardReason = x.Reason, CompletedAt = x.At };
                 break;
         }
+    }
+
+    /// <summary>An outbox message was delivered; if it is a draft's acknowledgement, the draft is acknowledged.</summary>
+    public void Delivered(Guid messageId, DateTimeOffset at)
+    {
+        if (_draftByAck.TryGetValue(messageId, out var draftId)) Acknowledged(draftId, at);
     }
 
     /// <summary>The acknowledgement of a draft left the gateway (from the outbox).</summary>
@@ -70,6 +79,9 @@ public sealed record DraftView(Guid Id, string Channel, string From, string? Sub
 /// <summary>Turns inbound SMS and mails into drafts (idempotent by the operator's message id) and drafts into tickets.</summary>
 public sealed class DraftIntake(ChannelStore store, DraftInbox inbox, OutboxWriter outbox, TicketService tickets, IOptions<ChannelsOptions> options)
 {
+    /// <summary>The outbox key of a draft's acknowledgement (one per draft).</summary>
+    public static string AckKey(Guid draftId) => "ack:" + draftId;
+
     public async Task<Draft> ReceiveAsync(string channel, string sourceId, string from, string? subject, string text, CancellationToken ct)
     {
         var id = DeterministicId.From("draft", channel, sourceId);
@@ -90,7 +102,7 @@ public sealed class DraftIntake(ChannelStore store, DraftInbox inbox, OutboxWrit
         var ack = channel == ChannelNames.Sms
             ? "【12345】您的短信已收到，我们将尽快受理并回复。"
             : "【12345】您的来信已收到，我们将在 24 小时内受理并回复。";
-        await outbox.QueueAsync(channel, from, "ack", ack, id, "ack:" + id, ct);
+        await outbox.QueueAsync(channel, from, "ack", ack, id, AckKey(id), ct);
         return draft;
     }
 

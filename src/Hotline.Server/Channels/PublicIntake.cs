@@ -3,6 +3,7 @@ using Hotline.Domain.Common;
 using Hotline.Domain.Tickets;
 using Hotline.EventStore;
 using Hotline.Server.Hosting;
+using Hotline.Server.Outbox;
 using Hotline.Server.Reference;
 using Hotline.Server.Storage;
 using Hotline.Server.Tickets;

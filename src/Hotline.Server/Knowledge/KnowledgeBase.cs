@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Hotline.Domain.Common;
 using Hotline.Domain.Tickets;
 using Hotline.EventStore;
-using Hotline.Server.Channels;
+using Hotline.Server.Outbox;
 using Hotline.Server.Reference;
 using Hotline.Server.Storage;
 using Hotline.Server.Tickets;
@@ -182,7 +182,7 @@ public sealed class KnowledgeReminders(KnowledgeBase kb, KnowledgeProjection pro
                 var sent = new KnowledgeReminderSent(item.Id, p.Revision, reason, today, kb.Time.GetUtcNow());
                 await kb.AppendAsync(KnowledgeBase.StreamOf(item.Id), item.Version, sent, $"reminder:{reason}:{p.Revision}", "system", ct);
                 var text = reason == "expired" ? $"知识条目《{p.Title}》已于 {p.ValidTo:yyyy-MM-dd} 失效，已对坐席隐藏，请尽快更新或下线。" : $"知识条目《{p.Title}》已到复核日期 {p.ReviewBy:yyyy-MM-dd}，请复核并提交更新。";
-                await outbox.QueueAsync("单位通知", p.OwnerUnitId, "kb-" + reason, text, item.Id, $"kb:{item.Id}:{reason}:{p.Revision}", ct);
+                await outbox.QueueAsync(OutboxChannels.Unit, p.OwnerUnitId, "kb-" + reason, text, item.Id, $"kb:{item.Id}:{reason}:{p.Revision}", ct);
             }
             catch (KnowledgeVersionException) { /* changed meanwhile; next round */ }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -7,6 +7,7 @@ using Hotline.Server.Storage;
 using Hotline.Server.Tickets;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
 
 namespace Hotline.Server.Outbox;
 
@@ -36,32 +37,18 @@ public sealed class NotificationHub : Hub<INotificationClient>
     }
 }
 
-/// <summary>One row of the SMS outbox: the gateway sends it to the unit's duty phones and acknowledges it (gateway side).</summary>
-public sealed record SmsQueued(Guid Id, Guid SourceEventId, Guid? TicketId, string? TicketNumber, string UnitId, IReadOnlyList<string> Recipients, string Text, DateTimeOffset At);
-
 /// <summary>An announcement to roles (leaders, admins): a calendar alert, the daily brief, a workbook ready.</summary>
 public sealed record AnnouncementPosted(Guid Id, string Kind, string Title, string Text, IReadOnlyList<string> Roles, DateTimeOffset At);
 
 /// <summary>
-/// The SMS outbox and the announcements, as two streams of the event store ("sms-outbox", "announcements"), so both
-/// profiles have them, they reach every node, and each row has a deterministic id: writing it twice (a job re-run,
-/// two nodes) stores it once.
+/// The announcements, as a stream of the event store ("announcements"), so both profiles have them, they reach every
+/// node, and each has a deterministic id: posting it twice (a job re-run, two nodes) stores it once. Messages that leave
+/// the building (SMS, mail, unit notices) go through the outbox (<see cref="OutboxWriter"/>), not here.
 /// </summary>
 public sealed class NoticeStore(IEventStore store, TimeProvider time)
 {
-    public const string SmsStream = "sms-outbox";
     public const string AnnouncementStream = "announcements";
-    public const string SmsType = "V1.SmsQueued";
     public const string AnnouncementType = "V1.AnnouncementPosted";
-
-    public static Guid SmsIdFor(Guid sourceEventId) => DeterministicId.From("sms-outbox", sourceEventId.ToString("N"));
-
-    public async Task<SmsQueued> QueueSmsAsync(Guid sourceEventId, Guid? ticketId, string? number, string unitId, IReadOnlyList<string> recipients, string text, CancellationToken ct)
-    {
-        var row = new SmsQueued(SmsIdFor(sourceEventId), sourceEventId, ticketId, number, unitId, recipients, text, time.GetUtcNow());
-        await AppendAsync(SmsStream, row.Id, SmsType, row, ct);
-        return row;
-    }
 
     /// <summary>Posts an announcement once per (kind, key): the calendar alert once a day, the brief once per day.</summary>
     public async Task<AnnouncementPosted> AnnounceAsync(string kind, string key, string title, string text, IReadOnlyList<string> roles, CancellationToken ct)
@@ -70,8 +57,6 @@ public sealed class NoticeStore(IEventStore store, TimeProvider time)
         await AppendAsync(AnnouncementStream, row.Id, AnnouncementType, row, ct);
         return row;
     }
-
-    public async Task<IReadOnlyList<SmsQueued>> SmsAsync(CancellationToken ct) => await ReadAsync<SmsQueued>(SmsStream, ct);
 
     public async Task<IReadOnlyList<AnnouncementPosted>> AnnouncementsAsync(CancellationToken ct) => await ReadAsync<AnnouncementPosted>(AnnouncementStream, ct);
 
@@ -92,20 +77,27 @@ public sealed class NoticeStore(IEventStore store, TimeProvider time)
 
 /// <summary>
 /// Turns ticket events into notices, from the global log and never from inside a write: a 催办 or 督办 of a unit is
-/// pushed to that unit's users and queued for the SMS gateway; decisions taken by default are pushed to the unit;
-/// announcements are pushed to their roles. SMS rows: while catching up from position 0 at start, it notes which
-/// urges have no row yet and writes the missing ones at the head, so a crash between the job's write and the row
-/// loses nothing. Pushes are for live events only; a failed push is logged and forgotten.
+/// pushed to that unit's users (SignalR) and queued in the outbox for the unit's duty phones (channel 单位通知); decisions
+/// taken by default are pushed to the unit; announcements are pushed to their roles. Outbox rows: while catching up from
+/// position 0 at start, it notes which urges have no outbox message yet and queues the missing ones at the head, so a
+/// crash between the job's write and the message loses nothing; the message id comes from the ticket event's id, so
+/// queueing twice (a replay, two nodes) stores one message. Pushes are for live events only; a failed push is logged
+/// and forgotten.
 /// </summary>
 public sealed class NotificationRelay(
-    IEventStore store, EventSerializer serializer, NoticeStore notices, TicketIndex index, UserDirectory users,
+    IEventStore store, EventSerializer serializer, OutboxWriter outbox, TicketIndex index, TimeProvider time,
     IHubContext<NotificationHub, INotificationClient> hub, ILogger<NotificationRelay> logger) : BackgroundService
 {
     private long _position;
 
+    /// <summary>The outbox message of a unit notice: one per ticket event.</summary>
+    public static Guid MessageIdFor(Guid ticketEventId) => OutboxMessages.IdFor(DedupKey(ticketEventId));
+
+    private static string DedupKey(Guid ticketEventId) => $"unit-notice:{ticketEventId:N}";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var pending = new Dictionary<Guid, (ITicketEvent Event, string UnitId, string Text)>();
+        var pending = new Dictionary<Guid, (ITicketEvent Event, Guid EventId, string UnitId, string Kind, string Text)>();
         var caughtUp = false;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -130,20 +122,21 @@ public sealed class NotificationRelay(
         }
     }
 
-    private async Task FlushAsync(Dictionary<Guid, (ITicketEvent Event, string UnitId, string Text)> pending, CancellationToken ct)
+    private async Task FlushAsync(Dictionary<Guid, (ITicketEvent Event, Guid EventId, string UnitId, string Kind, string Text)> pending, CancellationToken ct)
     {
-        foreach (var (eventId, p) in pending.ToList())
+        foreach (var (messageId, p) in pending.ToList())
         {
-            await QueueAsync(eventId, p.Event, p.UnitId, p.Text, ct);
-            pending.Remove(eventId);
+            await QueueAsync(p.EventId, p.Event, p.UnitId, p.Kind, p.Text, ct);
+            pending.Remove(messageId);
         }
     }
 
-    private async Task HandleAsync(RecordedEvent e, bool live, Dictionary<Guid, (ITicketEvent, string, string)> pending, CancellationToken ct)
+    private async Task HandleAsync(RecordedEvent e, bool live, Dictionary<Guid, (ITicketEvent, Guid, string, string, string)> pending, CancellationToken ct)
     {
-        if (e.StreamId == NoticeStore.SmsStream)
+        if (OutboxMessages.IsOutboxStream(e.StreamId))
         {
-            if (NoticeStore.Read<SmsQueued>(e) is { } sms) pending.Remove(sms.SourceEventId);
+            // The message exists: nothing to queue for it at the head. (The stream name carries the message id.)
+            if (e.StreamRevision == 0 && Guid.TryParseExact(e.StreamId["outbox-".Length..], "N", out var messageId)) pending.Remove(messageId);
             return;
         }
         if (e.StreamId == NoticeStore.AnnouncementStream)
@@ -156,17 +149,18 @@ public sealed class NotificationRelay(
 
         var notice = Describe(te);
         if (notice is null) return;
-        var (unitId, kind, title, text, queueSms) = notice.Value;
+        var (unitId, kind, title, text, queue) = notice.Value;
         var number = index.Get(te.TicketId)?.Number;
-        if (queueSms)
+        if (queue)
         {
-            if (live) await QueueAsync(e.EventId, te, unitId, text, ct);
-            else pending[e.EventId] = (te, unitId, text);
+            if (live) await QueueAsync(e.EventId, te, unitId, kind, text, ct);
+            // Urges older than a day are history (a database meeting the merged outbox for the first time): not sent now.
+            else if (e.Metadata.Timestamp >= time.GetUtcNow().AddDays(-1)) pending[MessageIdFor(e.EventId)] = (te, e.EventId, unitId, kind, text);
         }
         if (live) await PushAsync(hub.Clients.Group(NotificationHub.UnitGroup(unitId)), new NoticeView(e.EventId, kind, title, text, te.TicketId, number, te.At));
     }
 
-    private (string UnitId, string Kind, string Title, string Text, bool Sms)? Describe(ITicketEvent e)
+    private (string UnitId, string Kind, string Title, string Text, bool Queue)? Describe(ITicketEvent e)
     {
         string? MainUnit() => index.Get(e.TicketId)?.MainTask?.UnitId;
         return e switch
@@ -182,11 +176,10 @@ public sealed class NotificationRelay(
         };
     }
 
-    private async Task QueueAsync(Guid eventId, ITicketEvent e, string unitId, string text, CancellationToken ct)
+    private async Task QueueAsync(Guid eventId, ITicketEvent e, string unitId, string kind, string text, CancellationToken ct)
     {
-        var recipients = users.All.Where(u => u.UnitId == unitId && u.Roles.Contains(Roles.Handler)).Select(u => u.Username).ToList();
         var number = index.Get(e.TicketId)?.Number;
-        await notices.QueueSmsAsync(eventId, e.TicketId, number, unitId, recipients, $"【12345】工单{number}：{text}", ct);
+        await outbox.QueueAsync(OutboxChannels.Unit, unitId, kind, $"【12345】工单{number}：{text}", e.TicketId, DedupKey(eventId), ct);
     }
 
     private async Task PushAsync(INotificationClient clients, NoticeView notice)
@@ -200,11 +193,35 @@ public static class OutboxModule
 {
     public static IServiceCollection AddHotlineOutbox(this IServiceCollection services)
     {
+        services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).PostConfigure<IConfiguration>((o, c) =>
+        {
+            // Before the outboxes were merged the gateway was configured under Hotline:Channels; still honoured.
+            if (string.IsNullOrWhiteSpace(o.GatewayUrl)) o.GatewayUrl = c["Hotline:Channels:GatewayUrl"];
+            if (o.GatewayKey.Length == 0) o.GatewayKey = c["Hotline:Channels:GatewayKey"] ?? "";
+        });
         services.AddSingleton<NoticeStore>();
+        services.AddSingleton<OutboxStore>();
+        services.AddSingleton<OutboxMessages>();
+        services.AddSingleton<OutboxWriter>();
+        services.AddSingleton<OutboxProjection>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxProjection>());
+        services.AddHttpClient<HttpMessageGateway>(c => c.Timeout = TimeSpan.FromSeconds(15));
+        services.AddSingleton<LoggingGateway>();
+        services.AddSingleton<IMessageGateway>(sp => string.IsNullOrWhiteSpace(sp.GetRequiredService<IOptions<OutboxOptions>>().Value.GatewayUrl)
+            ? sp.GetRequiredService<LoggingGateway>()
+            : sp.GetRequiredService<HttpMessageGateway>());
+        services.AddSingleton<OutboxDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
         services.AddSingleton<NotificationRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationRelay>());
         return services;
     }
+
+    public sealed record OutboxRow(Guid MessageId, string Channel, string To, string Kind, string Text, Guid? RefId, DateTimeOffset QueuedAt, int Attempts,
+        DateTimeOffset? DeliveredAt, string? LastError, DateTimeOffset? NextAttemptAt, string Status);
+
+    public static OutboxRow Row(OutboxMessage m) => new(m.MessageId, m.Channel, m.To, m.Kind, m.Text, m.RefId, m.QueuedAt, m.Attempts, m.DeliveredAt, m.LastError,
+        m.DeliveredAt is null ? m.NextAttemptAt : null, m.DeliveredAt is not null ? "delivered" : m.Attempts > 0 ? "retrying" : "queued");
 
     public static IEndpointRouteBuilder MapHotlineOutbox(this IEndpointRouteBuilder app)
     {
@@ -212,8 +229,25 @@ public static class OutboxModule
         app.MapGet("/api/announcements", async (NoticeStore notices, ClaimsPrincipal user, CancellationToken ct) =>
                 TypedResults.Ok((await notices.AnnouncementsAsync(ct)).Where(a => a.Roles.Any(user.IsInRole)).OrderByDescending(a => a.At).Take(50).ToList()))
             .WithTags("notices").RequireAuthorization();
-        app.MapGet("/api/admin/sms-outbox", async (NoticeStore notices, CancellationToken ct) => TypedResults.Ok((await notices.SmsAsync(ct)).OrderByDescending(s => s.At).Take(200).ToList()))
-            .WithTags("notices").RequireAuthorization(p => p.RequireRole(Roles.Admin));
+
+        // The office's view of the one outbox: every message, its status and attempts; "retry now".
+        var outbox = app.MapGroup("/api/outbox").WithTags("outbox").RequireAuthorization(p => p.RequireRole(Roles.Supervisor, Roles.Dispatcher, Roles.Leader, Roles.Admin));
+        outbox.MapGet("/", (OutboxMessages messages, bool? pending, Guid? refId, string? kind, string? channel) =>
+        {
+            var rows = messages.All;
+            if (pending == true) rows = rows.Where(m => m.DeliveredAt is null);
+            if (refId is { } r) rows = rows.Where(m => m.RefId == r);
+            if (!string.IsNullOrEmpty(kind)) rows = rows.Where(m => m.Kind == kind);
+            if (!string.IsNullOrEmpty(channel)) rows = rows.Where(m => m.Channel == channel);
+            return rows.OrderByDescending(m => m.QueuedAt).Take(500).Select(Row).ToList();
+        });
+        outbox.MapPost("/{id:guid}/retry", (Guid id, OutboxMessages messages, TimeProvider time) =>
+        {
+            if (messages.Get(id) is not { } m) return Results.Problem(statusCode: 404, title: "消息不存在");
+            if (m.DeliveredAt is not null) return Results.Problem(statusCode: 409, title: "消息已送达，无需重发");
+            messages.RetryNow(id, time.GetUtcNow());
+            return Results.Accepted(value: Row(messages.Get(id)!));
+        }).RequireAuthorization(p => p.RequireRole(Roles.Supervisor, Roles.Dispatcher, Roles.Admin));
         return app;
     }
 }

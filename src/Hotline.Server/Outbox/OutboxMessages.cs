@@ -4,7 +4,22 @@ using Hotline.EventStore;
 using Hotline.Server.Storage;
 using Microsoft.Extensions.Options;
 
-namespace Hotline.Server.Channels;
+namespace Hotline.Server.Outbox;
+
+/// <summary>The "Hotline:Outbox" section: the outbound gateway and the retry backoff.</summary>
+public sealed class OutboxOptions
+{
+    public const string Section = "Hotline:Outbox";
+
+    /// <summary>The outbound SMS/mail/unit-notice gateway (HTTP POST, see README). Empty: messages are logged and counted as delivered (development).</summary>
+    public string? GatewayUrl { get; set; }
+
+    /// <summary>Sent as X-Gateway-Key to the gateway.</summary>
+    public string GatewayKey { get; set; } = "";
+
+    /// <summary>Backoff after a failed attempt: 2^attempt seconds, at most this.</summary>
+    public double MaxRetrySeconds { get; set; } = 300;
+}
 
 public sealed record OutboxMessage(Guid MessageId, string Channel, string To, string Kind, string Text, Guid? RefId, DateTimeOffset QueuedAt)
 {
@@ -16,12 +31,17 @@ public sealed record OutboxMessage(Guid MessageId, string Channel, string To, st
 }
 
 /// <summary>OutboxMessages: every outbound notification and whether it is delivered, folded from the "outbox-{id}" streams.</summary>
-public sealed class Outbox : IDisposable
+public sealed class OutboxMessages(IOptions<OutboxOptions> options) : IDisposable
 {
     private readonly ConcurrentDictionary<Guid, OutboxMessage> _messages = new();
     private readonly SemaphoreSlim _signal = new(0);
 
     public static string StreamOf(Guid id) => $"outbox-{id:N}";
+
+    public static bool IsOutboxStream(string stream) => stream.StartsWith("outbox-", StringComparison.Ordinal);
+
+    /// <summary>The message id for a dedup key: what the message is for, so it is queued once however often it is asked for.</summary>
+    public static Guid IdFor(string dedupKey) => DeterministicId.From("outbox", dedupKey);
 
     public IEnumerable<OutboxMessage> All => _messages.Values;
 
@@ -46,35 +66,85 @@ public sealed class Outbox : IDisposable
         }
     }
 
-    public static OutboxMessage Fold(OutboxMessage m, object e) => e switch
+    public OutboxMessage Fold(OutboxMessage m, object e) => Fold(m, e, options.Value.MaxRetrySeconds);
+
+    /// <summary>Folds one event; a failed attempt sets the next try 2^attempt seconds later, capped at <paramref name="maxRetrySeconds"/>.</summary>
+    public static OutboxMessage Fold(OutboxMessage m, object e, double maxRetrySeconds) => e switch
     {
         MessageDelivered d => m with { Version = m.Version + 1, Attempts = d.Attempt, DeliveredAt = d.At },
-        MessageAttemptFailed f => m with { Version = m.Version + 1, Attempts = f.Attempt, LastError = f.Error, NextAttemptAt = f.At.AddSeconds(Math.Min(300, Math.Pow(2, f.Attempt))) },
+        MessageAttemptFailed f => m with { Version = m.Version + 1, Attempts = f.Attempt, LastError = f.Error, NextAttemptAt = f.At.AddSeconds(Math.Min(maxRetrySeconds, Math.Pow(2, f.Attempt))) },
         _ => m with { Version = m.Version + 1 },
     };
+
+    /// <summary>"Retry now" from the console: the next attempt is due at once (on this node; the dispatcher is woken).</summary>
+    public bool RetryNow(Guid id, DateTimeOffset now)
+    {
+        if (!_messages.TryGetValue(id, out var m) || m.DeliveredAt is not null) return false;
+        _messages[id] = m with { NextAttemptAt = now };
+        _signal.Release();
+        return true;
+    }
 
     public Task WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
 
     public void Dispose() => _signal.Dispose();
 }
 
-/// <summary>Puts notifications into the outbox: one stream per message, the id derived from what the message is for, so it is queued once.</summary>
-public sealed class OutboxWriter(ChannelStore store, Outbox outbox)
+/// <summary>Reads and writes the outbox streams with deterministic event ids, so a retried write is a no-op.</summary>
+public sealed class OutboxStore(IEventStore store, TimeProvider time)
+{
+    public EventSerializer Serializer { get; } = new(OutboxEventTypes.All);
+
+    public TimeProvider Time => time;
+
+    public async Task<IReadOnlyList<object>> ReadAsync(Guid id, CancellationToken ct)
+    {
+        var list = new List<object>();
+        await foreach (var e in store.ReadStreamAsync(OutboxMessages.StreamOf(id), 0, ct))
+            if (Serializer.Deserialize(e) is { } data) list.Add(data);
+        return list;
+    }
+
+    /// <summary>Appends one event at <paramref name="expectedVersion"/> (events before it); the event id comes from the stream and <paramref name="eventKey"/>.</summary>
+    public Task<AppendResult> AppendAsync(Guid id, long expectedVersion, object @event, string eventKey, string actor, CancellationToken ct)
+    {
+        var stream = OutboxMessages.StreamOf(id);
+        // Same id formula as the channel streams used before the outboxes were merged, so old and new rows agree.
+        return store.AppendAsync(stream, ExpectedRevision.FromVersion(expectedVersion),
+            [Serializer.ToEventData(@event, DeterministicId.From("channel-event", stream, eventKey), new EventMetadata(actor, null, null, time.GetUtcNow()))], ct);
+    }
+}
+
+/// <summary>
+/// The one way into the outbox, for every writer (citizen notices, verification codes, draft acknowledgements, 催办/督办
+/// of units, knowledge reminders): one stream per message, the id derived from what the message is for, so it is queued once.
+/// </summary>
+public sealed class OutboxWriter(OutboxStore store, OutboxMessages outbox)
 {
     public async Task<Guid> QueueAsync(string channel, string to, string kind, string text, Guid? refId, string dedupKey, CancellationToken ct)
     {
-        var id = DeterministicId.From("outbox", dedupKey);
+        var id = OutboxMessages.IdFor(dedupKey);
         var queued = new MessageQueued(id, channel, to, kind, text, refId, store.Time.GetUtcNow());
         try
         {
-            await store.StartAsync(Outbox.StreamOf(id), queued, "queued", "system", ct);
+            await store.AppendAsync(id, 0, queued, "queued", "system", ct);
         }
         catch (WrongExpectedVersionException)
         {
-            // Already queued (and maybe delivered) by an earlier attempt with the same key.
+            return id; // already queued (and maybe delivered) by an earlier attempt with the same key
         }
         outbox.Apply(queued, 0);
         return id;
+    }
+}
+
+/// <summary>Feeds <see cref="OutboxMessages"/> from the global log (from position 0 at start, then live).</summary>
+public sealed class OutboxProjection(IEventStore store, OutboxStore outboxStore, OutboxMessages outbox, ILogger<OutboxProjection> logger) : CatchUpProjection(store, logger)
+{
+    protected override Task ApplyAsync(RecordedEvent e, bool live, CancellationToken ct)
+    {
+        if (OutboxMessages.IsOutboxStream(e.StreamId) && outboxStore.Serializer.Deserialize(e) is { } data) outbox.Apply(data, e.StreamRevision);
+        return Task.CompletedTask;
     }
 }
 
@@ -88,7 +158,7 @@ public interface IMessageGateway
 /// Posts JSON {messageId, channel, to, kind, text} to the configured URL with Idempotency-Key = messageId. A 2xx means
 /// the gateway has the message; the gateway answers a repeated key with 2xx without sending again.
 /// </summary>
-public sealed class HttpMessageGateway(HttpClient http, IOptions<ChannelsOptions> options) : IMessageGateway
+public sealed class HttpMessageGateway(HttpClient http, IOptions<OutboxOptions> options) : IMessageGateway
 {
     public async Task<string?> SendAsync(OutboxMessage message, CancellationToken ct)
     {
@@ -117,9 +187,9 @@ public sealed class LoggingGateway(ILogger<LoggingGateway> logger) : IMessageGat
 /// <summary>
 /// Delivers queued messages once. Before each send it re-reads the message's stream (so a message delivered before a
 /// crash is not sent again); the only window left (the gateway took it, the crash came before "delivered" was
-/// stored) is closed by the gateway's idempotency key. Starts only when the read models have caught up.
+/// stored) is closed by the gateway's idempotency key. Starts only when the read model has caught up.
 /// </summary>
-public sealed class OutboxDispatcher(Outbox outbox, ChannelStore store, IMessageGateway gateway, ChannelsProjection projection, ILogger<OutboxDispatcher> logger) : BackgroundService
+public sealed class OutboxDispatcher(OutboxMessages outbox, OutboxStore store, IMessageGateway gateway, OutboxProjection projection, ILogger<OutboxDispatcher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -140,13 +210,13 @@ public sealed class OutboxDispatcher(Outbox outbox, ChannelStore store, IMessage
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
     }
 
-    private async Task DeliverAsync(Guid id, CancellationToken ct)
+    /// <summary>One attempt at one message (also what a test calls directly).</summary>
+    public async Task DeliverAsync(Guid id, CancellationToken ct)
     {
-        var stream = Outbox.StreamOf(id);
-        var events = await store.ReadAsync(stream, ct);
+        var events = await store.ReadAsync(id, ct);
         if (events.Count == 0 || events[0] is not MessageQueued q) return;
         var state = new OutboxMessage(q.MessageId, q.Channel, q.To, q.Kind, q.Text, q.RefId, q.At);
-        foreach (var e in events.Skip(1)) state = Outbox.Fold(state, e);
+        foreach (var e in events.Skip(1)) state = outbox.Fold(state, e);
         if (state.DeliveredAt is not null)
         {
             outbox.Apply(events.OfType<MessageDelivered>().First(), state.Version - 1);
@@ -168,7 +238,7 @@ public sealed class OutboxDispatcher(Outbox outbox, ChannelStore store, IMessage
 
         try
         {
-            await store.AppendAsync(stream, state.Version, outcome, "attempt-" + attempt, "outbox", ct);
+            await store.AppendAsync(id, state.Version, outcome, "attempt-" + attempt, "outbox", ct);
         }
         catch (WrongExpectedVersionException)
         {
