@@ -108,6 +108,23 @@ public sealed class SimulatedTelephony : ITelephonyControl
         }
     }
 
+    /// <summary>Simulate the caller pressing keys during the call (DTMF): one <see cref="DtmfReceived"/> unless the call is over.</summary>
+    public void CallerPresses(string callId, string digits)
+    {
+        var session = RequireSession();
+        if (!_calls.TryGetValue(callId, out var live))
+        {
+            return;
+        }
+        lock (live)
+        {
+            if (live.Phase != Phase.Over)
+            {
+                Emit(live, session, (id, at) => new DtmfReceived(id, callId, at, SimulatorOptions.SourceName, digits));
+            }
+        }
+    }
+
     public async Task RunAsync(ICallEventSink sink, TimeProvider time, SimulatorOptions options, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(sink);

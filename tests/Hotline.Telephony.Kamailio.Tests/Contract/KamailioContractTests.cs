@@ -109,6 +109,15 @@ public sealed class FakeKamailioDriver : ITelephonyDriver
         await SendAsync(offered, split: true);
     }
 
+    public async Task CallerPressesAsync(string callId, string digits)
+    {
+        // kamailio.cfg reports each SIP INFO (application/dtmf-relay); a retransmitted INFO (same CSeq) is reported again.
+        var cseq = Interlocked.Increment(ref _cseq) + 100;
+        var info = Frame(new JsonObject { ["event"] = "dtmf", ["callid"] = callId, ["digits"] = digits, ["cseq"] = cseq.ToString(CultureInfo.InvariantCulture) });
+        await SendAsync(info);
+        await SendAsync(info, split: true);
+    }
+
     private async Task ReadCommandsAsync(TcpClient client)
     {
         var reader = new NetstringReader();

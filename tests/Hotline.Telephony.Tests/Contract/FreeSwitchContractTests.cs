@@ -161,6 +161,23 @@ public sealed partial class FreeSwitchDriver : ITelephonyDriver
         await _server.SendFramesAsync(frames, Delivery.Burst);
     }
 
+    public async Task CallerPressesAsync(string callId, string digits)
+    {
+        // FreeSWITCH sends one DTMF event per key on the caller's channel; each frame is delivered twice (same Event-Sequence).
+        var frames = new List<byte[]>();
+        foreach (var digit in digits)
+        {
+            var dtmf = CallerLeg("DTMF", callId, _callers[callId]);
+            dtmf["DTMF-Digit"] = digit.ToString();
+            dtmf["DTMF-Duration"] = "1600";
+            dtmf["DTMF-Source"] = "RTP";
+            var frame = FakeEslServer.Frame(dtmf);
+            frames.Add(frame);
+            frames.Add(frame);
+        }
+        await _server.SendFramesAsync(frames, Delivery.Split);
+    }
+
     public async Task CallerAbandonsAsync(string callId)
     {
         var end = CallerLeg("CUSTOM", callId, _callers[callId]);

@@ -25,6 +25,9 @@ public interface ITelephonyDriver : IAsyncDisposable
     /// <summary>The caller hangs up during the conversation.</summary>
     Task CallerHangsUpAsync(string callId);
 
+    /// <summary>The caller presses <paramref name="digits"/> during the call; a platform that can deliver a fact twice does so.</summary>
+    Task CallerPressesAsync(string callId, string digits);
+
     /// <summary>The caller gives up while queued.</summary>
     Task CallerAbandonsAsync(string callId);
 

@@ -42,6 +42,12 @@ public sealed class SimulatorDriver : ITelephonyDriver
         return Task.CompletedTask;
     }
 
+    public Task CallerPressesAsync(string callId, string digits)
+    {
+        _sim.CallerPresses(callId, digits);
+        return Task.CompletedTask;
+    }
+
     // Patience runs out by itself (200 ms).
     public Task CallerAbandonsAsync(string callId) => Task.CompletedTask;
 

@@ -122,6 +122,20 @@ public abstract class TelephonyAdapterContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Caller_digits_arrive_once_as_DtmfReceived()
+    {
+        var callId = await AnsweredCallAsync();
+        await Driver.CallerPressesAsync(callId, "3");
+        var dtmf = await Sink.WaitForAsync<DtmfReceived>(callId);
+        Assert.Equal("3", dtmf.Digits);
+        await Driver.CallerHangsUpAsync(callId);
+        await Sink.WaitForAsync<CallEnded>(callId);
+        await BarrierAsync();
+
+        Assert.Equal(["CallOffered", "CallRinging", "CallAnswered", "DtmfReceived", "CallEnded"], Sink.KindsFor(callId));
+    }
+
+    [Fact]
     public async Task Redelivered_events_are_published_once()
     {
         var callId = await AnsweredCallAsync();

@@ -81,6 +81,14 @@ public sealed class WebhookDriver : ITelephonyDriver
     public Task CallerHangsUpAsync(string callId) =>
         SendAsync(callId, new { eventId = NextId(), type = "call.ended", callId, occurredAt = Now(), endedBy = "caller", cause = "NORMAL_CLEARING" });
 
+    public async Task CallerPressesAsync(string callId, string digits)
+    {
+        var evt = new { eventId = NextId(), type = "call.dtmf", callId, occurredAt = Now(), digits };
+        await SendAsync(callId, evt);
+        using var again = await _host.PostEventAsync(evt); // the platform's retry
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
     public async Task CallerAbandonsAsync(string callId)
     {
         await SendAsync(callId, new { eventId = NextId(), type = "call.abandoned", callId, occurredAt = Now(), queue = "方言", reason = "caller hung up" });
