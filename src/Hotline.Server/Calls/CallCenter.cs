@@ -80,6 +80,10 @@ public sealed class CallCenter(
             case CallTransferred t:
                 await RecordAsync(t.CallId, new CallTransferredOut(t.CallId, t.Target, t.Reason, t.AgentId, t.OccurredAt), "transfer:" + t.EventId, ct);
                 break;
+            case DtmfReceived d:
+                // Keyed by the platform's event id: a redelivered key press is recorded once.
+                await RecordAsync(d.CallId, new CallDigitsReceived(d.CallId, d.Digits, d.Source, d.OccurredAt), "dtmf:" + d.EventId, ct);
+                break;
             default:
                 break;
         }

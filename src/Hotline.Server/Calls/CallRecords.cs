@@ -26,6 +26,10 @@ public sealed record CallConnected(string CallId, string AgentId, double WaitSec
 [EventType("V1.CallTransferredOut")]
 public sealed record CallTransferredOut(string CallId, string Target, string? Reason, string? AgentId, DateTimeOffset At) : ICallRecord;
 
+/// <summary>Keys the caller pressed during the call (SIP INFO / RFC 2833 / the platform's IVR), in the order received.</summary>
+[EventType("V1.CallDigitsReceived")]
+public sealed record CallDigitsReceived(string CallId, string Digits, string Source, DateTimeOffset At) : ICallRecord;
+
 [EventType("V1.CallFinished")]
 public sealed record CallFinished(string CallId, string EndedBy, string? Cause, string? AgentId, double TalkSeconds, DateTimeOffset At) : ICallRecord;
 
@@ -43,6 +47,6 @@ public static class CallRecordTypes
     public static IReadOnlyList<Type> All { get; } =
     [
         typeof(CallQueued), typeof(CallOfferedToAgent), typeof(CallOfferDeclined), typeof(CallConnected),
-        typeof(CallTransferredOut), typeof(CallFinished), typeof(CallAbandonedInQueue), typeof(CallPriorityRaised), typeof(AgentStateChanged),
+        typeof(CallTransferredOut), typeof(CallDigitsReceived), typeof(CallFinished), typeof(CallAbandonedInQueue), typeof(CallPriorityRaised), typeof(AgentStateChanged),
     ];
 }
