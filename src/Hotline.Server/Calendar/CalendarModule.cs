@@ -64,7 +64,7 @@ public static class CalendarModule
         });
 
         // Body: the holiday-cn JSON of one year: {"year":2027,"days":[{"name":"元旦","date":"2027-01-01","isOffDay":true}, …]}
-        group.MapPost("/import", async (HttpRequest request, CalendarDeadlines deadlines, IEventStore store, EventSerializer serializer, TimeProvider time, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct) =>
+        group.MapPost("/import", async (HttpRequest request, CalendarDeadlines deadlines, IEventStore store, EventSerializer serializer, TimeProvider time, System.Security.Claims.ClaimsPrincipal user, Quartz.ISchedulerFactory schedulers, ILoggerFactory logs, CancellationToken ct) =>
         {
             using var reader = new StreamReader(request.Body);
             var json = await reader.ReadToEndAsync(ct);
@@ -78,7 +78,16 @@ public static class CalendarModule
             var id = DeterministicId.From("calendar", year.Year.ToString(System.Globalization.CultureInfo.InvariantCulture), string.Join(',', imported.OffDays), string.Join(',', imported.MakeUpWorkingDays));
             await store.AppendAsync(CalendarDeadlines.Stream, ExpectedRevision.Any, [serializer.ToEventData(imported, id, new EventMetadata(imported.By, null, null, imported.At))], ct);
             deadlines.Use(deadlines.Schedule.WithYear(year));
-            return Results.Ok(new { year = year.Year, offDays = year.OffDays.Count, makeUpWorkingDays = year.MakeUpWorkingDays.Count, years = deadlines.Schedule.Years });
+            // Recompute the open provisional deadlines right away (the job also runs daily as a catch-up, so a failed
+            // trigger here loses nothing; the import itself is already stored).
+            var recompute = "scheduled";
+            try { await (await schedulers.GetScheduler(ct)).TriggerJob(Jobs.RecomputeDeadlinesJob.Key, new Quartz.JobDataMap(), ct); }
+            catch (Quartz.SchedulerException e)
+            {
+                recompute = "daily";
+                logs.CreateLogger("Hotline.Calendar").LogWarning(e, "Could not trigger the deadline recomputation after importing {Year}; the daily run will do it", year.Year);
+            }
+            return Results.Ok(new { year = year.Year, offDays = year.OffDays.Count, makeUpWorkingDays = year.MakeUpWorkingDays.Count, years = deadlines.Schedule.Years, recompute });
         }).Accepts<object>("application/json").ProducesValidationProblem();
         return app;
     }

@@ -85,7 +85,8 @@ public static class JobsModule
             Every<RequestWindowsJob>(RequestWindowsJob.Key, o.RequestWindowsSeconds, "退回/延期申请：审核超时按默认决定处理并通知单位"),
             Every<CallbackRetryJob>(CallbackRetryJob.Key, o.CallbackRetrySeconds, "回访重拨：联系不上的在不同时段重拨，达到次数后按无法联系办结"),
             Every<ReadModelLagJob>(ReadModelLagJob.Key, o.ReadModelLagSeconds, "读模型追赶：记录读模型落后全局日志的事件数与时间"),
-            Cron<CalendarAlertJob>(CalendarAlertJob.Key, o.CalendarAlertCron, "节假日提醒：11月1日起每天提醒导入下一年节假日安排；导入后重算临时时限"),
+            Cron<CalendarAlertJob>(CalendarAlertJob.Key, o.CalendarAlertCron, "节假日提醒：11月1日起每天提醒导入下一年节假日安排"),
+            Cron<RecomputeDeadlinesJob>(RecomputeDeadlinesJob.Key, o.RecomputeDeadlinesCron, "重算临时时限：导入节假日安排后立即执行，每日补跑；临时时限按新日历重算并记入工单"),
             Cron<DailyBriefJob>(DailyBriefJob.Key, o.DailyBriefCron, "每日简报：前一日受理、派单、超期、督办概况，推送给领导"),
             Cron<WeeklyWorkbookJob>(WeeklyWorkbookJob.Key, o.WeeklyWorkbookCron, "周报：生成上一ISO周的民意分析工作簿并通知领导"),
         };

@@ -39,6 +39,9 @@ public sealed class JobsOptions
     public string WeeklyWorkbookCron { get; set; } = "0 0 8 ? * MON";
     public string CalendarAlertCron { get; set; } = "0 30 8 * * ?";
 
+    /// <summary>Daily catch-up of the provisional-deadline recomputation (the holiday import also triggers it at once).</summary>
+    public string RecomputeDeadlinesCron { get; set; } = "0 0 3 * * ?";
+
     // ---- auto-dispatch -------------------------------------------------------------------------------------------
     /// <summary>Whether the job dispatches at all (otherwise it only flags and watches the dispatch deadline).</summary>
     public bool AutoDispatchEnabled { get; set; } = true;

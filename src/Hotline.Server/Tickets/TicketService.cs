@@ -59,6 +59,7 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
 
         var now = time.GetUtcNow();
         var events = TicketDecider.Decide(state, command, now, context);
+        if (events.Count == 0) return new Result(state, recorded); // an idempotent system command that found nothing to change
         return await CommitAsync(ticketId, state, events, commandId, command.Actor, correlationId, now, ct, recorded);
     }
 
