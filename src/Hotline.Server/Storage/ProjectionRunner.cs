@@ -1,6 +1,7 @@
 using Hotline.Domain.Tickets;
 using Hotline.EventStore;
 using Hotline.Server.Calls;
+using Hotline.Server.Reference;
 using Hotline.Server.Tickets;
 using Microsoft.AspNetCore.SignalR;
 
@@ -17,6 +18,7 @@ public sealed class ProjectionRunner(
     TicketIndex tickets,
     CallStats calls,
     IHubContext<AgentHub, IAgentClient> agents,
+    CityReference city,
     ILogger<ProjectionRunner> logger) : CatchUpProjection(store, logger)
 {
     /// <summary>The ticket index keeps the position (it is also advanced by inline writes' readers).</summary>
@@ -43,6 +45,13 @@ public sealed class ProjectionRunner(
                     }
                     catch (Exception ex) { logger.LogDebug(ex, "Push of ticket change failed"); }
                 }
+                break;
+            // Versions published on another node (this node applies its own at once; applying again is a no-op).
+            case CategoryTreePublished c:
+                city.Apply(c);
+                break;
+            case DispatchCataloguePublished d:
+                city.Apply(d);
                 break;
             case ICallRecord cr:
                 calls.Apply(cr);

@@ -43,12 +43,13 @@ public static class TicketModule
             return TypedResults.Created($"/api/tickets/{result.Ticket.Id}", views.Details(result.Ticket, result.History, user));
         }).RequireAuthorization("office");
 
-        group.MapGet("/", async ([AsParameters] TicketSearch search, HttpContext http, ClaimsPrincipal user, TicketIndex index, TicketViews views, CityReference city, AuditLog audit, CancellationToken ct) =>
+        group.MapGet("/", async ([AsParameters] TicketSearch search, HttpContext http, ClaimsPrincipal user, TicketSearchService searcher, TicketViews views, AuditLog audit, CancellationToken ct) =>
         {
-            var rows = search.Apply(Visible(index.All, user, city), user, city);
+            var (rows, total) = await searcher.SearchAsync(search, user, ct);
             if (user.IsOffice() && !string.IsNullOrWhiteSpace(search.Phone))
                 await audit.RecordAsync(user, null, "按电话号码检索工单", AuditLog.Why(http, "检索来电人工单"), Masking.Phone(search.Phone.Trim()), ct);
-            return Paged(search.Ordered(rows), views, search.Page, search.PageSize);
+            http.Response.Headers["X-Read-Model"] = searcher.Source;
+            return new Page<TicketSummary>(rows.Select(views.Summary).ToList(), total);
         });
 
         group.MapGet("/{id:guid}", async (Guid id, HttpContext http, ClaimsPrincipal user, TicketService tickets, TicketViews views, CityReference city, AuditLog audit, CancellationToken ct) =>
@@ -157,8 +158,6 @@ public static class TicketModule
     /// <summary>Office roles and leaders see every ticket; a unit handler sees only tickets with a task of its unit or subtree (others are 404).</summary>
     public static bool CanSee(Ticket t, ClaimsPrincipal user, CityReference city) =>
         user.IsOffice() || user.IsInRole(Roles.Leader) || (user.IsInRole(Roles.Handler) && t.Tasks.Any(task => city.IsWithin(task.UnitId, user.UnitId())));
-
-    private static IEnumerable<Ticket> Visible(IEnumerable<Ticket> all, ClaimsPrincipal user, CityReference city) => all.Where(t => CanSee(t, user, city));
 
     private static Page<TicketSummary> Paged(IEnumerable<Ticket> rows, TicketViews views, int? page, int? pageSize)
     {

@@ -4,6 +4,7 @@ using Hotline.Domain.Common;
 using Hotline.Domain.Tickets;
 using Hotline.Server.Auth;
 using Hotline.Server.Reference;
+using Hotline.Server.Storage;
 
 namespace Hotline.Server.Tickets;
 
@@ -119,6 +120,7 @@ public static class TicketQueriesModule
             var rows = await audit.QueryAsync(start, end, string.IsNullOrWhiteSpace(userId) ? null : userId, ticketId, ct);
             return Results.Ok(new { from = start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), to = end.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), total = rows.Count, items = rows });
         }).RequireAuthorization("admin").WithTags("admin");
+        app.MapReadModelAdmin();
         return app;
     }
 

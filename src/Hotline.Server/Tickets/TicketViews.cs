@@ -50,7 +50,7 @@ public sealed record TicketDetails(
     SupervisionView? Supervision = null, int UrgeCount = 0, IReadOnlyList<NoteView>? Notes = null,
     bool IsRepeat = false, IReadOnlyList<LinkedTicketView>? RepeatOf = null, int ContactsLast30Days = 0,
     IReadOnlyList<LinkedTicketView>? Duplicates = null, Guid? MergedInto = null, string? MergedIntoNumber = null,
-    int CallbackAttempts = 0, IReadOnlyList<CallbackView>? Callbacks = null, int ReopenCount = 0);
+    int CallbackAttempts = 0, IReadOnlyList<CallbackView>? Callbacks = null, int ReopenCount = 0, string? CategoryVersion = null);
 
 /// <summary>One row of a ticket list or work list.</summary>
 public sealed record TicketSummary(
@@ -88,7 +88,7 @@ public sealed class TicketViews(CityReference city, TimeProvider time, EventSeri
         var now = time.GetUtcNow();
         return new TicketDetails(
             t.Id, t.Number, t.State.ToString(), TicketStateNames.Of(t.State), t.Type, t.Urgency, t.Channel,
-            t.CategoryCode, city.CategoryPath(t.CategoryCode), t.AreaCode, city.AreaPath(t.AreaCode), t.Address, t.Content,
+            t.CategoryCode, city.CategoryPath(t.CategoryCode, t.CategoryVersion), t.AreaCode, city.AreaPath(t.AreaCode), t.Address, t.Content,
             Caller(t, reader), t.Confidential, unmasked ? t.CallIds : [], t.Version, t.RegisteredAt, Deadline(t),
             t.Tasks.Select(x => Task(x, now)).ToList(), t.DirectAnswer,
             t.Callback is null ? null : new CallbackView(t.Callback.Satisfaction, t.Callback.Comment, t.Callback.At),
@@ -100,14 +100,14 @@ public sealed class TicketViews(CityReference city, TimeProvider time, EventSeri
             t.RepeatOf.Count > 0, t.RepeatOf.Select(r => new LinkedTicketView(r.TicketId, r.Number, r.RegisteredAt, null)).ToList(),
             unmasked ? t.ContactsLast30Days : 0,
             t.Duplicates.Select(d => new LinkedTicketView(d.TicketId, d.Number, d.At, d.Content)).ToList(), t.MergedInto, t.MergedIntoNumber,
-            t.CallbackAttempts, t.Callbacks.Select(c => new CallbackView(c.Satisfaction, c.Comment, c.At)).ToList(), t.ReopenCount);
+            t.CallbackAttempts, t.Callbacks.Select(c => new CallbackView(c.Satisfaction, c.Comment, c.At)).ToList(), t.ReopenCount, t.CategoryVersion ?? "1");
     }
 
     public TicketSummary Summary(Ticket t)
     {
         var main = t.MainTask;
         return new TicketSummary(t.Id, t.Number, t.State.ToString(), TicketStateNames.Of(t.State), t.Type, t.Urgency,
-            city.CategoryPath(t.CategoryCode), city.AreaPath(t.AreaCode), t.RegisteredAt,
+            city.CategoryPath(t.CategoryCode, t.CategoryVersion), city.AreaPath(t.AreaCode), t.RegisteredAt,
             Short(t.Content), Deadline(t),
             main is null ? null : city.UnitOf(main.UnitId)?.Name, main is null ? null : TicketStateNames.Of(main.State), t.Version,
             t.Supervision?.Level, t.UrgeCount, t.RepeatOf.Count > 0);
@@ -115,7 +115,7 @@ public sealed class TicketViews(CityReference city, TimeProvider time, EventSeri
 
     public TaskRow Row(Ticket t, TicketTask task) =>
         new(t.Id, t.Number, task.TaskId, task.UnitId, city.UnitOf(task.UnitId)?.Name ?? task.UnitId, task.Role, task.Level, task.State.ToString(), TicketStateNames.Of(task.State),
-            t.Type, t.Urgency, city.CategoryPath(t.CategoryCode), city.AreaPath(t.AreaCode), Short(t.Content), TaskDeadline(task, time.GetUtcNow())!,
+            t.Type, t.Urgency, city.CategoryPath(t.CategoryCode, t.CategoryVersion), city.AreaPath(t.AreaCode), Short(t.Content), TaskDeadline(task, time.GetUtcNow())!,
             task.PendingReturn is not null, task.PendingExtension is not null, task.ReworkCount, task.UrgeCount, t.Supervision?.Level, task.DispatchedAt, t.Version);
 
     private static string Short(string content) => content.Length > 60 ? content[..60] + "…" : content;

@@ -2,6 +2,7 @@ using Hotline.Domain.Calendar;
 using Hotline.Domain.Tickets;
 using Hotline.Server.Calendar;
 using Hotline.Server.Calls;
+using Hotline.Server.Hosting;
 using Hotline.Server.Reference;
 using Hotline.Server.Storage;
 
@@ -12,7 +13,7 @@ public static class TicketsRegistration
     public static IHostApplicationBuilder AddHotlineTickets(this IHostApplicationBuilder builder)
     {
         var s = builder.Services;
-        s.AddSingleton(_ => new EventSerializer(TicketEventTypes.All.Concat(CallRecordTypes.All).Append(typeof(TicketNumberAssigned)).Append(typeof(HolidayYearImported)).Append(typeof(PersonalDataRead))));
+        s.AddSingleton(_ => new EventSerializer(TicketEventTypes.All.Concat(CallRecordTypes.All).Append(typeof(TicketNumberAssigned)).Append(typeof(HolidayYearImported)).Append(typeof(PersonalDataRead)).Concat(ReferencePublishing.EventTypes)));
         // The time-limit table: defaults, then "Hotline:TimeLimits:Rules", then "Hotline:TimeLimits:Cities:<Hotline:City>".
         var limits = builder.Configuration.GetSection(TimeLimitOptions.SectionName).Get<TimeLimitOptions>() ?? new TimeLimitOptions();
         var limitRules = limits.ForCity(builder.Configuration["Hotline:City"]);
@@ -50,6 +51,33 @@ public static class TicketsRegistration
         s.AddSingleton<CallStats>();
         s.AddSingleton<ProjectionRunner>();
         s.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());
+
+        // The persistent search read model: SQLite FTS5 (its own file beside the event store) or PostgreSQL pg_trgm (the event store's database).
+        var hotline = builder.Configuration.GetSection(HotlineOptions.Section).Get<HotlineOptions>() ?? new HotlineOptions();
+        var rebuildAtStart = builder.Configuration.GetValue("Hotline:RebuildReadModels", false);
+        if (string.Equals(hotline.EventStore, "postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            var pg = builder.Configuration.GetConnectionString("Postgres") ?? "";
+            s.AddSingleton<ITicketSearchStore>(_ => new PostgresTicketSearchStore(pg));
+        }
+        else
+        {
+            var dir = Path.GetFullPath(hotline.DataDirectory, builder.Environment.ContentRootPath);
+            var sqlite = builder.Configuration.GetConnectionString("ReadModels") ?? $"Data Source={Path.Combine(dir, "hotline-readmodels.db")}";
+            s.AddSingleton<ITicketSearchStore>(_ => new SqliteTicketSearchStore(sqlite));
+        }
+        s.AddSingleton(sp => new TicketSearchProjection(sp.GetRequiredService<Hotline.EventStore.IEventStore>(), sp.GetRequiredService<ITicketSearchStore>(),
+            sp.GetRequiredService<TicketStore>(), sp.GetRequiredService<TicketIndex>(), sp.GetRequiredService<EventSerializer>(), sp.GetRequiredService<ILogger<TicketSearchProjection>>())
+        {
+            WaitBeforeStart = ct => sp.GetRequiredService<ProjectionRunner>().CaughtUp.WaitAsync(ct),
+            RebuildAtStart = rebuildAtStart,
+        });
+        s.AddHostedService(sp => sp.GetRequiredService<TicketSearchProjection>());
+        s.AddSingleton<TicketSearchService>();
+        s.AddSingleton(sp => new ReadModels(new Dictionary<string, CatchUpProjection>(StringComparer.Ordinal)
+        {
+            [TicketSearchProjection.ReadModelName] = sp.GetRequiredService<TicketSearchProjection>(),
+        }));
         return builder;
     }
 }
