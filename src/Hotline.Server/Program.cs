@@ -15,8 +15,10 @@ using Hotline.Server.Tickets;
 // a display (or with --open); --no-browser never opens one.
 var demo = args.Contains("--demo");
 var open = !args.Contains("--no-browser") && (args.Contains("--open") || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WAYLAND_DISPLAY")));
-var builder = WebApplication.CreateBuilder(args.Where(a => a is not "--demo" and not "--open" and not "--no-browser").ToArray());
+var builder = WebApplication.CreateBuilder(args.Where(a => a is not "--demo" and not "--open" and not "--no-browser" and not "--rebuild-read-models").ToArray());
 if (demo) builder.Configuration["Hotline:SimulateCalls"] = "true";
+// --rebuild-read-models: reset the persistent read models' checkpoints and replay the log from position 0 at start.
+if (args.Contains("--rebuild-read-models")) builder.Configuration["Hotline:RebuildReadModels"] = "true";
 
 builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
 builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions["traceId"] = Activity.Current?.Id ?? c.HttpContext.TraceIdentifier);
