@@ -13,6 +13,10 @@ public sealed record DraftCompleted(Guid DraftId, Guid TicketId, string TicketNu
 [EventType("V1.DraftDiscarded")]
 public sealed record DraftDiscarded(Guid DraftId, string Reason, string By, DateTimeOffset At);
 
+/// <summary>The channel's response limit passed without the response (SMS: the acknowledgement; mail: a ticket or a discard). Written once per draft.</summary>
+[EventType("V1.DraftResponseOverdue")]
+public sealed record DraftResponseOverdue(Guid DraftId, string Channel, DateTimeOffset RespondBy, DateTimeOffset At);
+
 // Public intake ("appeal-{ticketId}"): what the citizen sent beside the ticket (photos) and the rating.
 
 [EventType("V1.PublicAppealSubmitted")]
@@ -25,7 +29,7 @@ public static class ChannelEventTypes
 {
     public static IReadOnlyList<Type> All { get; } =
     [
-        typeof(DraftReceived), typeof(DraftCompleted), typeof(DraftDiscarded),
+        typeof(DraftReceived), typeof(DraftCompleted), typeof(DraftDiscarded), typeof(DraftResponseOverdue),
         typeof(PublicAppealSubmitted), typeof(OutcomeRated),
     ];
 }

@@ -18,6 +18,7 @@ public sealed record Draft(Guid DraftId, string Channel, string SourceId, string
     public string? TicketNumber { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
     public string? DiscardReason { get; init; }
+    public DateTimeOffset? OverdueRaisedAt { get; init; }
     public bool Open => CompletedAt is null;
 
     /// <summary>The channel's response: the acknowledgement for SMS (≤ 3 min), the ticket or the discard for mail (≤ 24 h).</summary>
@@ -57,6 +58,9 @@ public sealed class DraftInbox
             case DraftDiscarded x when _drafts.TryGetValue(x.DraftId, out var d) && d.Version == revision:
                 _drafts[x.DraftId] = d with { Version = d.Version + 1, DiscardReason = x.Reason, CompletedAt = x.At };
                 break;
+            case DraftResponseOverdue o when _drafts.TryGetValue(o.DraftId, out var d) && d.Version == revision:
+                _drafts[o.DraftId] = d with { Version = d.Version + 1, OverdueRaisedAt = o.At };
+                break;
         }
     }
 
@@ -73,8 +77,10 @@ public sealed class DraftInbox
     }
 }
 
+/// <summary>ResponseStatus: pending (in time so far), met, late (responded after the limit), overdue (limit passed, no response yet).</summary>
 public sealed record DraftView(Guid Id, string Channel, string From, string? Subject, string Text, DateTimeOffset ReceivedAt, DateTimeOffset RespondBy,
-    DateTimeOffset? RespondedAt, string ResponseStatus, DateTimeOffset? AcknowledgedAt, bool Open, Guid? TicketId, string? TicketNumber, string? DiscardReason, long Version);
+    DateTimeOffset? RespondedAt, string ResponseStatus, DateTimeOffset? AcknowledgedAt, bool Open, Guid? TicketId, string? TicketNumber, string? DiscardReason, long Version,
+    DateTimeOffset? OverdueRaisedAt);
 
 /// <summary>Turns inbound SMS and mails into drafts (idempotent by the operator's message id) and drafts into tickets.</summary>
 public sealed class DraftIntake(ChannelStore store, DraftInbox inbox, OutboxWriter outbox, TicketService tickets, IOptions<ChannelsOptions> options)
@@ -116,6 +122,7 @@ public sealed class DraftIntake(ChannelStore store, DraftInbox inbox, OutboxWrit
             {
                 DraftCompleted c => d with { Version = d.Version + 1, TicketId = c.TicketId, TicketNumber = c.TicketNumber, CompletedAt = c.At },
                 DraftDiscarded x => d with { Version = d.Version + 1, DiscardReason = x.Reason, CompletedAt = x.At },
+                DraftResponseOverdue o => d with { Version = d.Version + 1, OverdueRaisedAt = o.At },
                 _ => d with { Version = d.Version + 1 },
             };
         return d;
@@ -165,7 +172,8 @@ public sealed class DraftIntake(ChannelStore store, DraftInbox inbox, OutboxWrit
         var now = store.Time.GetUtcNow();
         var responded = d.RespondedAt;
         var status = responded is { } r ? (r <= d.RespondBy ? "met" : "late") : now > d.RespondBy ? "overdue" : "pending";
-        return new DraftView(d.DraftId, d.Channel, d.From, d.Subject, d.Text, d.ReceivedAt, d.RespondBy, responded, status, d.AcknowledgedAt, d.Open, d.TicketId, d.TicketNumber, d.DiscardReason, d.Version);
+        return new DraftView(d.DraftId, d.Channel, d.From, d.Subject, d.Text, d.ReceivedAt, d.RespondBy, responded, status, d.AcknowledgedAt, d.Open, d.TicketId, d.TicketNumber, d.DiscardReason, d.Version,
+            d.OverdueRaisedAt ?? inbox.Get(d.DraftId)?.OverdueRaisedAt);
     }
 }
 
