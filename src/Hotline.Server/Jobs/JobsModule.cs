@@ -84,6 +84,7 @@ public static class JobsModule
             Every<OverdueChaseJob>(OverdueChaseJob.Key, o.OverdueChaseSeconds, "超期督办：黄色预警自动催办，超期黄牌督办，再延误升红牌"),
             Every<RequestWindowsJob>(RequestWindowsJob.Key, o.RequestWindowsSeconds, "退回/延期申请：审核超时按默认决定处理并通知单位"),
             Every<CallbackRetryJob>(CallbackRetryJob.Key, o.CallbackRetrySeconds, "回访重拨：联系不上的在不同时段重拨，达到次数后按无法联系办结"),
+            Every<Channels.ChannelResponseJob>(Channels.ChannelResponseJob.Key, Channels.ChannelResponseJob.IntervalSeconds, "渠道响应时限：短信未在时限内回执、来信未在时限内受理的草稿记超时事件并提醒"),
             Every<ReadModelLagJob>(ReadModelLagJob.Key, o.ReadModelLagSeconds, "读模型追赶：记录读模型落后全局日志的事件数与时间"),
             Cron<CalendarAlertJob>(CalendarAlertJob.Key, o.CalendarAlertCron, "节假日提醒：11月1日起每天提醒导入下一年节假日安排"),
             Cron<RecomputeDeadlinesJob>(RecomputeDeadlinesJob.Key, o.RecomputeDeadlinesCron, "重算临时时限：导入节假日安排后立即执行，每日补跑；临时时限按新日历重算并记入工单"),
