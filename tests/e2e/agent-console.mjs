@@ -2,7 +2,7 @@
 // server: agent1 signs in; a simulated call is queued while agent1 is not ready (the wallboard shows it waiting);
 // agent1 goes ready with the keyboard, the call card pops, Alt+A accepts, the ticket form is filled and submitted
 // with Ctrl+Enter, Alt+H hangs up, Alt+W finishes wrap-up; super1's wallboard (a second browser context) follows
-// every step. Screenshots go to tests/artifacts/e2e/.
+// every step; the session is an HttpOnly cookie, and super1's sign-out revokes it. Screenshots go to tests/artifacts/e2e/.
 //
 //   BASE_URL=http://127.0.0.1:8345 node tests/e2e/agent-console.mjs
 //
@@ -98,6 +98,13 @@ try {
   await agent.locator(`${tid('state-tag')}[data-status]`).waitFor({ timeout: STEP_TIMEOUT })
   log('agent1 console connected, state', await agent.locator(tid('state-tag')).getAttribute('data-status'))
 
+  step = 'the session is an HttpOnly, SameSite=Strict cookie; scripts hold no token'
+  const sessionCookie = (await agentContext.cookies()).find((c) => c.name === 'hotline.auth')
+  if (!sessionCookie || !sessionCookie.httpOnly || sessionCookie.sameSite !== 'Strict')
+    throw new Error(`session cookie: ${JSON.stringify(sessionCookie)}`)
+  const stored = await agent.evaluate(() => JSON.stringify(localStorage))
+  if (stored.includes(sessionCookie.value) || /"token"/.test(stored)) throw new Error(`localStorage holds a token: ${stored.slice(0, 200)}`)
+
   // A server that already ran this test may hold agent1 in a call: bring it back to a known state with the keyboard.
   step = 'agent1 leaves a call left over from an earlier run'
   const status = async () => agent.locator(tid('state-tag')).getAttribute('data-status')
@@ -126,10 +133,11 @@ try {
   step = 'a citizen calls (POST /api/dev/calls as the agent)'
   const caller = '139' + String(Date.now()).slice(-8)
   const injected = await agent.evaluate(async ({ caller }) => {
-    const { token } = JSON.parse(localStorage.getItem('hotline.session') ?? '{}')
+    // The page's session is its HttpOnly cookie; a write also needs the antiforgery token, as the console sends it.
+    const xsrf = await (await fetch('/api/auth/antiforgery')).json()
     const r = await fetch('/api/dev/calls', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      headers: { 'content-type': 'application/json', [xsrf.headerName]: xsrf.token },
       body: JSON.stringify({ caller, elderly: true }),
     })
     return { status: r.status, body: await r.text() }
@@ -205,6 +213,15 @@ try {
   await wallboardFigure(supervisor, 'wallboard-ready', (v) => Number(v) >= 1, '≥ 1')
   await snap(agent, 'agent-ready-again')
   await snap(supervisor, 'wallboard-after')
+
+  step = 'super1 signs out (退出): the cookie is gone and a copy of it no longer opens a session'
+  const superCookie = (await supervisorContext.cookies()).find((c) => c.name === 'hotline.auth')
+  if (!superCookie) throw new Error('super1 has no session cookie')
+  await supervisor.locator(tid('btn-logout')).click()
+  await supervisor.waitForURL((u) => u.pathname === '/login', { timeout: STEP_TIMEOUT })
+  if ((await supervisorContext.cookies()).some((c) => c.name === 'hotline.auth')) throw new Error('the session cookie survived sign-out')
+  const replay = await fetch(`${BASE_URL}/api/me`, { headers: { cookie: `hotline.auth=${superCookie.value}` } })
+  if (replay.status !== 401) throw new Error(`a copy of the signed-out cookie → ${replay.status}, expected 401`)
   log(`PASSED in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 } catch (e) {
   failed = true

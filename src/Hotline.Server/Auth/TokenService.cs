@@ -6,10 +6,16 @@ using Microsoft.Extensions.Options;
 
 namespace Hotline.Server.Auth;
 
-/// <summary>Compact signed access tokens: base64url(JSON {sub, exp}) "." base64url(HMAC-SHA256). Every node with the same key accepts them.</summary>
+/// <summary>What a valid token says: whose it is, when it was issued and ends, and the session it belongs to.</summary>
+public sealed record TokenClaims(string UserId, long IssuedAt, DateTimeOffset ExpiresAt, string? SessionId);
+
+/// <summary>
+/// Compact signed access tokens: base64url(JSON {sub, exp, iat, sid}) "." base64url(HMAC-SHA256). Every node with the
+/// same key accepts them. <c>sid</c> names the session, so a sign-out can revoke exactly that one.
+/// </summary>
 public sealed class TokenService(IOptions<HotlineOptions> options, TimeProvider time)
 {
-    private sealed record Payload(string Sub, long Exp, long Iat = 0);
+    private sealed record Payload(string Sub, long Exp, long Iat = 0, string? Sid = null);
 
     private byte[] Key => Encoding.UTF8.GetBytes(options.Value.SigningKey);
 
@@ -17,15 +23,16 @@ public sealed class TokenService(IOptions<HotlineOptions> options, TimeProvider 
     {
         var now = time.GetUtcNow();
         var expiresAt = now.AddHours(options.Value.TokenLifetimeHours);
-        var body = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Payload(user.Id, expiresAt.ToUnixTimeSeconds(), now.ToUnixTimeSeconds())));
-        return (body + "." + Base64Url(HMACSHA256.HashData(Key, Encoding.ASCII.GetBytes(body))), expiresAt);
+        var sid = Base64Url(RandomNumberGenerator.GetBytes(16));
+        var body = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Payload(user.Id, expiresAt.ToUnixTimeSeconds(), now.ToUnixTimeSeconds(), sid)));
+        return (body + "." + Base64Url(HMACSHA256.HashData(Key, Encoding.ASCII.GetBytes(body))), DateTimeOffset.FromUnixTimeSeconds(expiresAt.ToUnixTimeSeconds()));
     }
 
     /// <summary>The user id in a valid, unexpired token; null otherwise.</summary>
-    public string? Validate(string token) => ValidateWithIssuedAt(token)?.UserId;
+    public string? Validate(string token) => Read(token)?.UserId;
 
-    /// <summary>The user id and issue time (Unix seconds) of a valid, unexpired token; null otherwise.</summary>
-    public (string UserId, long IssuedAt)? ValidateWithIssuedAt(string token)
+    /// <summary>The claims of a valid (well signed), unexpired token; null otherwise.</summary>
+    public TokenClaims? Read(string token)
     {
         var dot = token.IndexOf('.', StringComparison.Ordinal);
         if (dot <= 0 || dot == token.Length - 1 || token.Length > 2048) return null;
@@ -37,9 +44,11 @@ public sealed class TokenService(IOptions<HotlineOptions> options, TimeProvider 
         try
         {
             var payload = JsonSerializer.Deserialize<Payload>(FromBase64Url(body));
-            return payload is null || payload.Exp < time.GetUtcNow().ToUnixTimeSeconds() ? null : (payload.Sub, payload.Iat);
+            return payload is null || payload.Exp < time.GetUtcNow().ToUnixTimeSeconds()
+                ? null
+                : new TokenClaims(payload.Sub, payload.Iat, DateTimeOffset.FromUnixTimeSeconds(payload.Exp), payload.Sid);
         }
-        catch (Exception e) when (e is JsonException or FormatException) { return null; }
+        catch (Exception e) when (e is JsonException or FormatException or ArgumentOutOfRangeException) { return null; }
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

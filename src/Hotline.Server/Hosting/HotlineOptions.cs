@@ -53,6 +53,9 @@ public sealed class SecurityOptions
     /// <summary>Login attempts per client IP per minute (an office behind one NAT address needs more; see SECURITY.md).</summary>
     public int LoginPerIpPerMinute { get; set; } = 60;
 
+    /// <summary>Login attempts per username per minute, right or wrong, over every node (in Redis when configured).</summary>
+    public int LoginPerUserPerMinute { get; set; } = 30;
+
     /// <summary>Requests per signed-in user per minute, over every endpoint.</summary>
     public int RequestsPerUserPerMinute { get; set; } = 6000;
 

@@ -168,5 +168,6 @@ public static class FaultSettings
         ["Hotline:Security:RequestsPerUserPerMinute"] = "1000000",
         ["Hotline:Security:AnonymousPerIpPerMinute"] = "1000000",
         ["Hotline:Security:LoginPerIpPerMinute"] = "1000",
+        ["Hotline:Security:LoginPerUserPerMinute"] = "1000",
     };
 }

@@ -193,7 +193,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
             foreach (var (method, op) in item!.AsObject())
             {
                 if (method is "parameters" or "summary" or "description") continue;
-                if (path.StartsWith("/api/auth/password", StringComparison.Ordinal)) continue; // sessions of the fuzzing users must survive
+                // Sessions of the fuzzing users must survive: no password change, no sign-out.
+                if (path.StartsWith("/api/auth/password", StringComparison.Ordinal) || path.StartsWith("/api/auth/logout", StringComparison.Ordinal)) continue;
                 var parameters = new JsonArray();
                 foreach (var p in (item["parameters"] as JsonArray ?? []).Concat(op!["parameters"] as JsonArray ?? [])) parameters.Add(p!.DeepClone());
                 var schema = op!["requestBody"]?["content"]?["application/json"]?["schema"];

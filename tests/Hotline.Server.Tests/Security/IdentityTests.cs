@@ -86,7 +86,7 @@ public sealed class IdentityTests(IdentityTests.Server fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task Cookie_sign_in_is_httponly_strict_and_its_writes_need_the_antiforgery_token()
+    public async Task Cookie_sign_in_is_httponly_strict_expires_with_the_session_needs_antiforgery_on_writes_and_sign_out_revokes_it()
     {
         var cookies = new CookieContainer();
         using var http = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = _server.BaseAddress };
@@ -98,6 +98,11 @@ public sealed class IdentityTests(IdentityTests.Server fixture) : IClassFixture<
         Assert.Contains("samesite=strict", setCookie, StringComparison.OrdinalIgnoreCase);
         var body = (await login.Content.ReadFromJsonAsync<JsonNode>())!;
         Assert.Null((string?)body["token"]); // not readable by scripts
+        // The cookie ends when the session does (Hotline:TokenLifetimeHours), and the console is told when.
+        var expiresAt = DateTimeOffset.Parse((string)body["expiresAt"]!, System.Globalization.CultureInfo.InvariantCulture);
+        var cookie = cookies.GetCookies(_server.BaseAddress)["hotline.auth"]!;
+        Assert.True(Math.Abs((cookie.Expires.ToUniversalTime() - expiresAt.UtcDateTime).TotalSeconds) <= 1, $"cookie expires {cookie.Expires:O}, session {expiresAt:O}");
+        Assert.InRange(expiresAt - DateTimeOffset.UtcNow, TimeSpan.FromHours(11), TimeSpan.FromHours(12.1));
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("api/me")).StatusCode);
 
@@ -119,8 +124,33 @@ public sealed class IdentityTests(IdentityTests.Server fixture) : IClassFixture<
         using var api = await ApiClient.LoginAsync(_server, "agent2");
         Assert.Equal(HttpStatusCode.Created, (await api.SendAsync(HttpMethod.Post, "api/tickets", registration, idempotencyKey: Guid.NewGuid().ToString())).Status);
 
+        // A forged write with a stale or foreign antiforgery token is refused as well.
+        using (var foreign = new HttpRequestMessage(HttpMethod.Post, "api/tickets") { Content = JsonContent.Create(registration) })
+        {
+            foreign.Headers.Add("X-XSRF-TOKEN", "CfDJ8forged");
+            Assert.Equal(HttpStatusCode.BadRequest, (await http.SendAsync(foreign)).StatusCode);
+        }
+
+        // Sign-out clears the cookie and revokes the session: a copy of the cookie taken before no longer works.
         Assert.Equal(HttpStatusCode.NoContent, (await http.PostAsync("api/auth/logout", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("api/me")).StatusCode);
+        using var replay = _server.CreateClient();
+        replay.DefaultRequestHeaders.Add("Cookie", $"hotline.auth={cookie.Value}");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await replay.GetAsync("api/me")).StatusCode);
+
+        // An API client signs out the same way: its bearer token is void afterwards, its other sessions are not.
+        using var other = await ApiClient.LoginAsync(_server, "agent2");
+        Assert.Equal(HttpStatusCode.NoContent, (await api.SendAsync(HttpMethod.Post, "api/auth/logout")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await api.SendAsync(HttpMethod.Get, "api/me")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await other.SendAsync(HttpMethod.Get, "api/me")).Status);
+
+        // The sign-out is in the event store: it holds after kill -9 and restart.
+        await _server.KillAsync();
+        await _server.RestartAsync();
+        using var afterRestart = _server.CreateClient();
+        afterRestart.DefaultRequestHeaders.Add("Cookie", $"hotline.auth={cookie.Value}");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await afterRestart.GetAsync("api/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await other.SendAsync(HttpMethod.Get, "api/me")).Status);
     }
 
     [Fact]

@@ -15,7 +15,8 @@ export interface User {
 }
 
 export interface LoginResponse {
-  token: string
+  /** null for the console: it signs in with the HttpOnly cookie (useCookie), the token never reaches scripts */
+  token?: string | null
   expiresAt: string
   user: User
 }
@@ -226,16 +227,36 @@ interface RequestOptions {
   anonymous?: boolean
 }
 
-async function request<T>(method: string, url: string, opts: RequestOptions = {}): Promise<T> {
+const XSRF_HEADER = 'X-XSRF-TOKEN'
+const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS']
+
+/** The antiforgery token the server wants on every write signed in by the cookie (fetched once per sign-in). */
+async function xsrfToken(): Promise<string> {
+  if (!session.xsrf) {
+    const res = await fetch('/api/auth/antiforgery', { headers: { Accept: 'application/json' } })
+    if (res.ok) session.xsrf = ((await res.json()) as { token: string }).token
+  }
+  return session.xsrf
+}
+
+async function request<T>(method: string, url: string, opts: RequestOptions = {}, retried = false): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers }
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json'
-  if (session.token && !opts.anonymous) headers.Authorization = `Bearer ${session.token}`
+  // The session is the HttpOnly cookie (sent by the browser); writes carry the antiforgery token beside it.
+  if (!opts.anonymous && !SAFE_METHODS.includes(method)) {
+    try {
+      headers[XSRF_HEADER] = await xsrfToken()
+    } catch {
+      /* offline: the request below reports it */
+    }
+  }
 
   let res: Response
   try {
     res = await fetch(url, {
       method,
       headers,
+      credentials: 'same-origin',
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
     })
   } catch {
@@ -255,6 +276,11 @@ async function request<T>(method: string, url: string, opts: RequestOptions = {}
       } catch {
         problem = { status: res.status, title: res.statusText, detail: text.slice(0, 300) }
       }
+    }
+    // A stale antiforgery token (signed in again in another tab, server key rotated): fetch a new one, retry once.
+    if (res.status === 400 && problem.errors?.[XSRF_HEADER] && !opts.anonymous && !retried) {
+      session.xsrf = ''
+      return request<T>(method, url, opts, true)
     }
     if (!problem.detail && !problem.title) problem.title = `请求失败（HTTP ${res.status}）`
     if (res.status === 403 && !problem.detail) problem.detail = '没有权限执行此操作'
@@ -288,7 +314,7 @@ export const api = {
   meta: () => request<{ demo?: boolean; version?: string }>('GET', '/api/meta', { anonymous: true }),
 
   login: (username: string, password: string) =>
-    request<LoginResponse>('POST', '/api/auth/login', { body: { username, password }, anonymous: true }),
+    request<LoginResponse>('POST', '/api/auth/login', { body: { username, password, useCookie: true }, anonymous: true }),
 
   categories: () => request<TreeNode[]>('GET', '/api/reference/categories'),
   areas: () => request<TreeNode[]>('GET', '/api/reference/areas'),
@@ -315,9 +341,8 @@ export const api = {
   reports: () => request<Report[]>('GET', '/api/reports'),
   generateReport: (periodStart: string, periodEnd: string) =>
     request<{ id: string; status: Report['status'] }>('POST', '/api/reports', { body: { periodStart, periodEnd } }),
-  /** For an <a href>: the server also accepts the token as ?access_token=. */
-  reportDownloadUrl: (id: string) =>
-    `/api/reports/${encodeURIComponent(id)}/download${qs({ access_token: session.token })}`,
+  /** For an <a href>: the browser sends the session cookie with the download. */
+  reportDownloadUrl: (id: string) => `/api/reports/${encodeURIComponent(id)}/download`,
 
   dashboard: () => request<Dashboard>('GET', '/api/dashboard'),
 }

@@ -6,7 +6,7 @@ import {
   LogLevel,
   type HubConnection,
 } from '@microsoft/signalr'
-import { session, onUnauthorized } from './session'
+import { onUnauthorized } from './session'
 
 // ----- payloads pushed by /hubs/agent -----
 
@@ -109,7 +109,7 @@ export function createHub(path: string, resync: (c: HubConnection) => Promise<vo
   let timer: ReturnType<typeof setTimeout> | undefined
 
   const connection = new HubConnectionBuilder()
-    .withUrl(path, { accessTokenFactory: () => session.token })
+    .withUrl(path) // the session cookie authenticates the negotiate request and the WebSocket
     .withAutomaticReconnect({
       nextRetryDelayInMilliseconds: (ctx) => Math.min(10_000, 1000 * 2 ** Math.min(ctx.previousRetryCount, 4)),
     })
