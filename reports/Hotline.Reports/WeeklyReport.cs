@@ -1,6 +1,7 @@
 using Hotline.Reports.Analysis;
 using Hotline.Reports.Facts;
 using Hotline.Reports.Kpi;
+using Hotline.Reports.Workbook;
 
 namespace Hotline.Reports;
 
@@ -30,6 +31,19 @@ public sealed record WeeklyReportOptions
 
     /// <summary>Maximum rows of the ticket lists on 突发与专项 and 督办与超期 (the detail sheet has all).</summary>
     public int MaxListedTickets { get; init; } = 500;
+
+    /// <summary>How the detail sheet writes text from small sets of values (see reports/README.md, "Shared vs inline strings").</summary>
+    public DetailSheetStrings DetailStrings { get; init; } = DetailSheetStrings.SharedForRepeatedValues;
+}
+
+/// <summary>String storage of the detail sheet (工单明细).</summary>
+public enum DetailSheetStrings
+{
+    /// <summary>Values from small sets (categories, districts, units, 是/否) through the shared string table; free text inline.</summary>
+    SharedForRepeatedValues,
+
+    /// <summary>Every text cell inline (kept for the benchmark's comparison).</summary>
+    Inline,
 }
 
 /// <summary>A count this period against the previous period, the 4-period mean and last year.</summary>
@@ -89,9 +103,13 @@ public sealed record WeeklyReport
 
     public ReportPeriod Period => Facts.Period;
 
-    public static WeeklyReport Build(WeeklyFacts facts, WeeklyReportOptions? options = null)
+    /// <param name="progress">Optional: the analysis step being computed (分析：…) and the fraction of the analysis done.</param>
+    public static WeeklyReport Build(WeeklyFacts facts, WeeklyReportOptions? options = null, IProgress<WorkbookProgress>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(facts);
         options ??= WeeklyReportOptions.Default;
+        void Step(string stage, double fraction) => progress?.Report(new WorkbookProgress("分析：" + stage, fraction));
+        Step("数据切片", 0);
         var period = facts.Period;
         var byDay = facts.Tickets.ToLookup(t => facts.LocalDate(t.RegisteredAt));
         var callsByDay = facts.Calls.ToLookup(c => facts.LocalDate(c.OfferedAt));
@@ -109,6 +127,7 @@ public sealed record WeeklyReport
         var cutoff = facts.Cutoff;
 
         KpiInput In(IReadOnlyList<TicketFact> t, IReadOnlyList<CallFact> c) => new(t, c, cutoff, period.Days, options.Kpi);
+        Step("指标", 0.10);
         var kb = facts.KnowledgeIn(period);
         var overview = KpiBook.CallKpis.Concat(KpiBook.TicketKpis)
             .Select(k => new KpiRow(k, k.Of(In(cur, calls) with { Knowledge = kb }), k.Of(In(prev[0], prevCalls) with { Knowledge = facts.KnowledgeIn(period.Previous) }),
@@ -127,6 +146,7 @@ public sealed record WeeklyReport
                 ps.Average(p => p.GetValueOrDefault(name)), hasLastYear ? ly.GetValueOrDefault(name) : null);
         }
 
+        Step("渠道、类型与分类", 0.20);
         var byChannel = CompareBy(t => t.Channel);
         var channels = cur.Select(t => t.Channel).Distinct(StringComparer.Ordinal)
             .Select(byChannel).OrderByDescending(c => c.Current).ToList();
@@ -146,7 +166,9 @@ public sealed record WeeklyReport
         var cat2Names = cur.Select(Cat2).Distinct(StringComparer.Ordinal).ToList();
         var cat2Counts = cat2Names.ToDictionary(n => n, byCat2, StringComparer.Ordinal);
         var prevCat2 = prev.Select(p => p.GroupBy(Cat2, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal)).ToList();
+        Step("热点词", 0.30);
         var terms = Analysis.HotTerms.Find(cur, options.HotTerms);
+        Step("上升话题", 0.55);
         var series = cat2Names.Select(n => new RisingTopics.Series(RisingKind.Category, n, (int)cat2Counts[n].Current,
                 prevCat2.Select(p => p.GetValueOrDefault(n)).ToList(), (int?)cat2Counts[n].LastYear))
             .Concat(terms.Select(h => new RisingTopics.Series(RisingKind.Term, h.Term, h.Documents,
@@ -164,6 +186,7 @@ public sealed record WeeklyReport
         var termRows = terms.Select(h => new TermRow(h, risingByName[(RisingKind.Term, h.Term)],
             h.ExampleIds.Select(id => Masking.Text(byNumber.GetValueOrDefault(id)?.Summary)).ToList())).ToList();
 
+        Step("区域分布", 0.65);
         var residents = facts.Units.Where(u => u.PeerGroup == PeerGroup.District && u.District is not null)
             .GroupBy(u => u.District!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Residents, StringComparer.Ordinal);
         var byDistrict = CompareBy(t => t.District);
@@ -180,22 +203,39 @@ public sealed record WeeklyReport
         var towns = cur.Where(t => t.Town.Length > 0).GroupBy(t => (t.District, t.Town))
             .Select(g => (g.Key.District, g.Key.Town, g.Count())).OrderByDescending(x => x.Item3).Take(20).ToList();
 
+        Step("部门评分", 0.72);
         var ranking = UnitScores.Rank(cur, facts.Units, cutoff, period.Days, options.UnitScores with { Kpi = options.Kpi }, kb);
 
+        Step("满意度", 0.80);
         var satisfaction = Enum.GetValues<Satisfaction>().Select(s => (s.Name(), cur.Count(t => t.Satisfaction == s))).ToList();
         var reasons = cur.Where(t => t.Satisfaction == Satisfaction.Unsatisfied)
             .GroupBy(t => string.IsNullOrWhiteSpace(t.UnsatisfiedReason) ? "未注明" : t.UnsatisfiedReason!, StringComparer.Ordinal)
             .Select(g => (g.Key, g.Count())).OrderByDescending(x => x.Item2).ToList();
 
+        Step("聚集与重复来电", 0.84);
         var clusters = Analysis.Clusters.FindPlaces(cur, options.Clusters);
         var repeat = Analysis.Clusters.FindRepeatCallers(cur, options.Clusters);
 
-        bool Mentions(TicketFact t, string[] keywords) => keywords.Any(k => t.Summary.Contains(k, StringComparison.Ordinal));
+        Step("专项与督办", 0.92);
+        // One vectorised multi-keyword search per topic (SearchValues), each list counted once (the profile had this at
+        // 0.44 s CPU per 100,000 tickets with keywords.Any(Contains) and the previous period counted twice).
         var special = options.SpecialTopics.Select(s =>
         {
-            int Count(List<TicketFact> list) => list.Count(t => Mentions(t, s.Keywords));
+            var keywords = System.Buffers.SearchValues.Create(s.Keywords, StringComparison.Ordinal);
+            int Count(List<TicketFact> list)
+            {
+                var n = 0;
+                foreach (var t in list)
+                {
+                    n += t.Summary.AsSpan().ContainsAny(keywords) ? 1 : 0;
+                }
+
+                return n;
+            }
+
+            var previous = prev.Select(Count).ToList();
             return new SpecialTopicRow(s.Name, string.Join("、", s.Keywords),
-                new Comparison(s.Name, Count(cur), Count(prev[0]), prev.Average(Count), hasLastYear ? Count(lastYear) : null));
+                new Comparison(s.Name, Count(cur), previous[0], previous.Average(), hasLastYear ? Count(lastYear) : null));
         }).ToList();
         var specialTickets = cur.Where(t => t.Category1 == "突发与专项" || t.Urgency == Urgency.VeryUrgent)
             .OrderBy(t => t.RegisteredAt).Take(options.MaxListedTickets).ToList();
@@ -232,7 +272,10 @@ public sealed record WeeklyReport
             OverdueTickets = overdue,
             Narrative = [],
         };
-        return report with { Narrative = Analysis.Narrative.Write(report) };
+        Step("分析与建议", 0.98);
+        report = report with { Narrative = Analysis.Narrative.Write(report) };
+        Step("完成", 1);
+        return report;
     }
 
     public KpiRow Kpi(KpiDefinition kpi) => Overview.First(r => r.Kpi.Id == kpi.Id);

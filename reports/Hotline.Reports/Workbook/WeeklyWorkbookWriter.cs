@@ -600,6 +600,8 @@ public static class WeeklyWorkbookWriter
             var units = r.Facts.Units.ToDictionary(u => u.Id, u => u.Name, StringComparer.Ordinal);
             var cells = new XCell[headers.Length];
             var n = 0;
+            var inline = r.Options.DetailStrings == DetailSheetStrings.Inline;
+            XCell S(string? text) => inline ? T(text) : XCell.S(text);
             foreach (var t in r.Tickets.OrderBy(t => t.RegisteredAt))
             {
                 DetailProgress(++n, r.Tickets.Count);
