@@ -216,7 +216,7 @@ public sealed record Ticket
                     SignBasis = new DeadlineBasis(TimeLimitKind.SignFor, d.At),
                     ReplyBasis = new DeadlineBasis(TimeLimitKind.Reply, d.At),
                     ReturnBasis = d.ReturnDueAt is null ? null : new DeadlineBasis(TimeLimitKind.ReturnWindow, d.At),
-                }.WithProvisional(d.Provisional, d.Provisional, d.Provisional)),
+                }.WithProvisional(d.SignDueProvisional ?? d.Provisional, d.ReplyDueProvisional ?? d.Provisional, d.ReturnDueProvisional ?? d.Provisional)),
             },
             TaskSubDispatched s => state with
             {
@@ -228,7 +228,7 @@ public sealed record Ticket
                     SignBasis = new DeadlineBasis(TimeLimitKind.SignFor, s.At),
                     ReplyBasis = new DeadlineBasis(TimeLimitKind.Reply, s.At) { Cap = state.TaskOf(s.ParentTaskId)?.ReplyBasis },
                     ReturnBasis = new DeadlineBasis(TimeLimitKind.ReturnWindow, s.At),
-                }.WithProvisional(s.Provisional, s.Provisional, s.Provisional)),
+                }.WithProvisional(s.SignDueProvisional ?? s.Provisional, s.ReplyDueProvisional ?? s.Provisional, s.ReturnDueProvisional ?? s.Provisional)),
             },
             TaskSignedFor s => WithMainState(UpdateTask(state, s.TaskId, t => t with { State = TaskState.InProgress, SignedForAt = s.At }), s.TaskId, TicketState.InProgress),
             ReturnRequested r => UpdateTask(state, r.TaskId, t => t with { PendingReturn = new PendingRequest(r.Reason, r.LegalBasis, 0, r.By, r.At) }),

@@ -188,13 +188,13 @@ public static partial class TicketDecider
         var events = new List<ITicketEvent>
         {
             new TicketDispatched(state.Id, c.TaskId, c.UnitId!, TaskRoles.Main, reason, signDue, replyDue, p1 || p2 || p3, c.Actor, now,
-                returnDue, suggested, isOverride ? overrideReason ?? reason : null, context.Reference.CatalogueVersion),
+                returnDue, suggested, isOverride ? overrideReason ?? reason : null, context.Reference.CatalogueVersion, p1, p2, p3),
         };
         for (var i = 0; i < c.CoUnitIds.Count; i++)
         {
             var taskId = i < c.CoTaskIds.Count ? c.CoTaskIds[i] : DerivedId(c.TaskId, i + 1);
             events.Add(new TicketDispatched(state.Id, taskId, c.CoUnitIds[i], TaskRoles.CoHandler, reason, signDue, replyDue, p1 || p2 || p3, c.Actor, now,
-                returnDue, null, null, context.Reference.CatalogueVersion));
+                returnDue, null, null, context.Reference.CatalogueVersion, p1, p2, p3));
         }
         return events;
     }
@@ -214,7 +214,7 @@ public static partial class TicketDecider
         var (returnDue, p3, _) = context.Deadlines.Due(TimeLimitKind.ReturnWindow, state.Type, state.Urgency, now);
         // A subtask never gets more time than its parent has left.
         if (replyDue > parent.ReplyDueAt) (replyDue, p2) = (parent.ReplyDueAt, parent.Provisional);
-        return [new TaskSubDispatched(state.Id, c.TaskId, parent.TaskId, c.UnitId!, c.ActorUnitId, string.IsNullOrWhiteSpace(c.Reason) ? null : c.Reason.Trim(), signDue, replyDue, returnDue, p1 || p2 || p3, c.Actor, now)];
+        return [new TaskSubDispatched(state.Id, c.TaskId, parent.TaskId, c.UnitId!, c.ActorUnitId, string.IsNullOrWhiteSpace(c.Reason) ? null : c.Reason.Trim(), signDue, replyDue, returnDue, p1 || p2 || p3, c.Actor, now, p1, p2, p3)];
     }
 
     private static IReadOnlyList<ITicketEvent> SignFor(Ticket state, SignForTask c, DateTimeOffset now)

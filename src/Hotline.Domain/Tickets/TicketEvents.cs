@@ -53,7 +53,10 @@ public sealed record TicketOutOfScope(Guid TicketId, string ReasonCode, string R
 [EventType("V1.TicketTransferredToEmergency")]
 public sealed record TicketTransferredToEmergency(Guid TicketId, string Line, string Note, string? CallId, DateTimeOffset TransferredAt, string By, DateTimeOffset At) : ITicketEvent;
 
-/// <summary>派单 of one task (主办 or 协办). One event per task, each with its own timers.</summary>
+/// <summary>
+/// 派单 of one task (主办 or 协办). One event per task, each with its own timers. <see cref="Provisional"/> is true when
+/// any deadline is; the per-deadline flags (recorded since deadline recomputation) say which (null in older events).
+/// </summary>
 [EventType("V1.TicketDispatched")]
 public sealed record TicketDispatched(
     Guid TicketId,
@@ -69,7 +72,10 @@ public sealed record TicketDispatched(
     DateTimeOffset? ReturnDueAt = null,
     string? SuggestedUnitId = null,
     string? OverrideReason = null,
-    string? CatalogueVersion = null) : ITicketEvent;
+    string? CatalogueVersion = null,
+    bool? SignDueProvisional = null,
+    bool? ReplyDueProvisional = null,
+    bool? ReturnDueProvisional = null) : ITicketEvent;
 
 /// <summary>A unit passes its task down its own subtree (city → district → town → community); the new task has its own timers.</summary>
 [EventType("V1.TaskSubDispatched")]
@@ -85,7 +91,10 @@ public sealed record TaskSubDispatched(
     DateTimeOffset ReturnDueAt,
     bool Provisional,
     string By,
-    DateTimeOffset At) : ITicketEvent;
+    DateTimeOffset At,
+    bool? SignDueProvisional = null,
+    bool? ReplyDueProvisional = null,
+    bool? ReturnDueProvisional = null) : ITicketEvent;
 
 [EventType("V1.TaskSignedFor")]
 public sealed record TaskSignedFor(Guid TicketId, Guid TaskId, string UnitId, string By, DateTimeOffset At) : ITicketEvent;
