@@ -5,13 +5,36 @@ using Microsoft.AspNetCore.SignalR;
 
 namespace Hotline.Server.Calls;
 
-public sealed record AgentView(string AgentId, string Status, string? Reason, DateTimeOffset Since, string? CallId);
+public sealed record AgentView(string AgentId, string Status, string? Reason, DateTimeOffset Since, string? CallId)
+{
+    /// <summary>While Reserved: the pending offer (with its screen pop), so a console that reconnects shows the call card again.</summary>
+    public OfferView? Offer { get; init; }
+
+    /// <summary>While OnCall: the connected call, so a console that reconnects shows the call card again.</summary>
+    public ActiveCallView? Call { get; init; }
+}
+
+/// <summary>The call an agent is on. <see cref="Callback"/>: an outbound callback of a virtual queue entry.</summary>
+public sealed record ActiveCallView(string CallId, string Caller, DateTimeOffset ConnectedAt, bool Callback);
+
+/// <summary>One 漏接回拨 entry as the console shows it.</summary>
+public sealed record MissedCallView(string CallId, string Caller, string Skill, DateTimeOffset EnqueuedAt, DateTimeOffset MissedAt, string Reason, string? AgentId, string? ClaimedBy, DateTimeOffset? ClaimedAt, int Attempts, string? LastResult);
+
+/// <summary>The 漏接回拨 list changed (an entry was added, claimed, released or closed): consoles showing it read it again.</summary>
+public sealed record MissedCallsChangedView(string CallId, string Change, int Open);
 
 public sealed record PreviousTicket(Guid Id, string Number, string Type, string StateName, DateTimeOffset CreatedAt, string Summary);
 
 public sealed record ScreenPop(IReadOnlyList<PreviousTicket> PreviousTickets, int Contacts30d, bool Repeat, bool Elderly, string? IvrPath);
 
-public sealed record OfferView(string CallId, string Caller, string DialledNumber, string Skill, DateTimeOffset ExpiresAt, ScreenPop ScreenPop);
+public sealed record OfferView(string CallId, string Caller, string DialledNumber, string Skill, DateTimeOffset ExpiresAt, ScreenPop ScreenPop)
+{
+    /// <summary>An outbound callback (the caller accepted a callback and hung up): the agent calls <see cref="Caller"/> back.</summary>
+    public bool Callback { get; init; }
+
+    /// <summary>The caller's own group when the call overflowed to the agent's group (<see cref="Skill"/>); null otherwise.</summary>
+    public string? OverflowFrom { get; init; }
+}
 
 public sealed record CallConnectedView(string CallId, string Caller);
 
@@ -31,6 +54,7 @@ public interface IAgentClient
     Task CallEnded(CallEndedView call);
     Task TicketChanged(TicketChangedView ticket);
     Task Resync(ResyncView resync);
+    Task MissedCallsChanged(MissedCallsChangedView change);
 }
 
 /// <summary>The agent console's hub: state, accept / reject, hang up, wrap-up. Every change goes through the call center.</summary>
@@ -39,9 +63,13 @@ public sealed class AgentHub(CallCenter center) : Hub<IAgentClient>
 {
     public static string GroupOf(string agentId) => "agent:" + agentId;
 
+    /// <summary>Every agent console (the 漏接回拨 list is shared).</summary>
+    public const string AllAgentsGroup = "agents";
+
     public override async Task OnConnectedAsync()
     {
         await Groups.AddToGroupAsync(Context.ConnectionId, GroupOf(Context.User!.UserId()));
+        await Groups.AddToGroupAsync(Context.ConnectionId, AllAgentsGroup);
         await base.OnConnectedAsync();
     }
 
@@ -67,6 +95,15 @@ public sealed class AgentHub(CallCenter center) : Hub<IAgentClient>
 
     public Task LogOut() => center.LogOutAsync(AgentId, Context.ConnectionAborted);
 
+    /// <summary>The open 漏接回拨 list, oldest first (at most 200).</summary>
+    public Task<IReadOnlyList<MissedCallView>> GetMissed() => center.GetMissedAsync(Context.ConnectionAborted);
+
+    /// <summary>Takes a 漏接回拨 entry (atomic: one agent only). False when another agent holds it or it is closed.</summary>
+    public Task<bool> ClaimMissed(string callId) => center.ClaimMissedAsync(AgentId, CallIdOf(callId), Context.ConnectionAborted);
+
+    /// <summary>Records the result of a callback attempt on a claimed entry; <paramref name="done"/> closes it, otherwise it is open again.</summary>
+    public Task<bool> CompleteMissed(string callId, string result, bool done) => center.CompleteMissedAsync(AgentId, CallIdOf(callId), result, done, Context.ConnectionAborted);
+
     private string AgentId => Context.User!.UserId();
 }
 
@@ -77,6 +114,9 @@ public sealed record TodayFigures(int Offered, int Answered, int Abandoned, doub
 {
     public double ServiceLevel20 { get; init; }
     public double AbandonRate { get; init; }
+
+    /// <summary>平均话后处理时长 (see <see cref="CallStats"/>).</summary>
+    public double AvgWrapUpSeconds { get; init; }
 }
 
 public sealed record AgentRow(string AgentId, string Name, string Status, string? Reason, DateTimeOffset Since);
@@ -85,6 +125,9 @@ public sealed record WallboardView(DateTimeOffset At, IReadOnlyList<SkillFigures
 {
     /// <summary>The same figures over the calls queued in the last 15 minutes.</summary>
     public TodayFigures? Last15Minutes { get; init; }
+
+    /// <summary>Open entries of the 漏接回拨 list (live, from the queue).</summary>
+    public int MissedOpen { get; init; }
 }
 
 public interface ISupervisorClient

@@ -40,6 +40,20 @@ public sealed class CallCenter(
     private readonly ICallQueueRecovery? _recovery = queue as ICallQueueRecovery;
     private long _nextAliveCheckTicks;
 
+    // The overflow rules come from configuration; the queue applies them in its dispatch script.
+    private readonly bool _overflowApplied = ApplyOverflow(queue, callsOptions.Value);
+
+    private static bool ApplyOverflow(ICallQueue queue, CallsOptions options)
+    {
+        queue.UseOverflow([.. options.Overflow
+            .Where(o => !string.IsNullOrWhiteSpace(o.Skill) && o.To.Count > 0)
+            .Select(o => new OverflowRule(o.Skill, TimeSpan.FromSeconds(Math.Max(0, o.AfterSeconds)), o.To.Where(t => !string.IsNullOrWhiteSpace(t)).ToList()))]);
+        return options.Overflow.Count > 0;
+    }
+
+    /// <summary>Whether overflow rules are configured (diagnostics).</summary>
+    public bool OverflowConfigured => _overflowApplied;
+
     /// <summary>Wakes the ACD loop (a call arrived or an agent became ready).</summary>
     public void Signal()
     {
@@ -77,6 +91,9 @@ public sealed class CallCenter(
                     Signal();
                 }
                 break;
+            case DtmfReceived d when d.Digits.Trim() == callsOptions.Value.CallbackAcceptDigit && stats.CallbackWasOffered(d.CallId):
+                await AcceptCallbackAsync(d.CallId, ct);
+                break;
             case CallTransferred t:
                 await RecordAsync(t.CallId, new CallTransferredOut(t.CallId, t.Target, t.Reason, t.AgentId, t.OccurredAt), "transfer:" + t.EventId, ct);
                 break;
@@ -105,6 +122,38 @@ public sealed class CallCenter(
         await RecordAsync(o.CallId, new CallQueued(o.CallId, o.CallerNumber, o.DialledNumber, skill, priority, o.IvrPath, o.Elderly, repeat, o.Source, o.OccurredAt), "queued", ct);
         await queue.EnqueueAsync(new QueuedCall(o.CallId, o.CallerNumber, o.DialledNumber, skill, priority, o.OccurredAt, attributes), ct);
         Signal();
+        await OfferCallbackIfLongWaitAsync(o.CallId, skill, ct);
+    }
+
+    // ---- callback offer (virtual queue entry) ----
+
+    /// <summary>
+    /// When the expected wait (<see cref="CallStats.ExpectedWaitSeconds"/>) of a call just queued is over
+    /// <see cref="CallsOptions.CallbackOfferWaitSeconds"/>, the offer is recorded (<see cref="CallbackOffered"/>); the platform's queue
+    /// prompt offers it to the caller, whose acceptance comes back as the DTMF digit <see cref="CallsOptions.CallbackAcceptDigit"/>.
+    /// </summary>
+    private async Task OfferCallbackIfLongWaitAsync(string callId, string skill, CancellationToken ct)
+    {
+        var threshold = callsOptions.Value.CallbackOfferWaitSeconds;
+        if (threshold <= 0) return;
+        var now = time.GetUtcNow();
+        var snapshot = await queue.GetSnapshotAsync(now, ct);
+        var group = snapshot.Skills.FirstOrDefault(s => s.Skill == skill);
+        var staffed = snapshot.AgentsByStatus.Where(kv => kv.Key is AgentStatus.Ready or AgentStatus.Reserved or AgentStatus.OnCall or AgentStatus.WrapUp).Sum(kv => kv.Value);
+        // The call itself is counted in the group's waiting calls: those ahead of it are one fewer.
+        var ewt = CallStats.ExpectedWaitSeconds(Math.Max(0, (group?.Waiting ?? 1) - 1), group?.ReadyAgents ?? 0, staffed, stats.Today(now), callsOptions.Value.DefaultHandleSeconds);
+        if (ewt <= threshold) return;
+        await RecordAsync(callId, new CallbackOffered(callId, ewt, now), "callback-offered", ct);
+    }
+
+    /// <summary>The caller accepted the callback offer: the call stays at its place as a virtual entry; the caller's hang-up no longer
+    /// abandons it, and its turn makes an outbound callback offer to an agent. False when the call is not waiting any more.</summary>
+    public async Task<bool> AcceptCallbackAsync(string callId, CancellationToken ct)
+    {
+        var placement = await GetCallAsync(callId, ct);
+        if (placement is null || !await queue.ConvertToCallbackAsync(callId, time.GetUtcNow(), ct)) return false;
+        await RecordAsync(callId, new CallbackAccepted(callId, placement.Call.Caller, time.GetUtcNow()), "callback-accepted", ct);
+        return true;
     }
 
     private async Task EndedAsync(string callId, string endedBy, string? cause, CancellationToken ct)
@@ -134,6 +183,10 @@ public sealed class CallCenter(
         var now = time.GetUtcNow();
         if (placement is null || !await queue.AbandonAsync(callId, now, ct)) return;
         await RecordAsync(callId, new CallAbandonedInQueue(callId, Math.Max(0, (now - placement.Call.EnqueuedAt).TotalSeconds), now), "abandoned", ct);
+        // The queue put it on the 漏接回拨 list in the same step; the record says so too.
+        var reason = placement.Stage == CallStage.Reserved ? CallQueueRules.MissedReason : CallQueueRules.AbandonedReason;
+        await RecordAsync(callId, new MissedCallListed(callId, placement.Call.Caller, reason, placement.AgentId, now), "missed-listed", ct);
+        await PushMissedChangedAsync(callId, "listed", ct);
         if (placement.AgentId is { } agentId)
         {
             await pushes.Agent(agentId).CallEnded(new CallEndedView(callId, "caller-abandoned"));
@@ -148,9 +201,10 @@ public sealed class CallCenter(
     {
         _wrapUps.TryRemove(agentId, out _);
         var skills = SkillsOf(agentId);
+        var before = await queue.GetAgentAsync(agentId, ct);
         if (await queue.SetReadyAsync(agentId, skills, time.GetUtcNow(), ct))
         {
-            await RecordAgentAsync(agentId, ct);
+            await RecordWrapUpEndAsync(agentId, before, ct);
             Signal();
         }
         return await PushStateAsync(agentId, ct);
@@ -160,14 +214,16 @@ public sealed class CallCenter(
     {
         var why = string.IsNullOrWhiteSpace(reason) ? "小休" : reason.Trim();
         if (why.Length > 20 || why.Any(char.IsControl)) throw new HubException("reason: 示忙原因不能超过 20 个字符");
-        if (await queue.SetNotReadyAsync(agentId, why, time.GetUtcNow(), ct)) await RecordAgentAsync(agentId, ct);
+        var before = await queue.GetAgentAsync(agentId, ct);
+        if (await queue.SetNotReadyAsync(agentId, why, time.GetUtcNow(), ct)) await RecordWrapUpEndAsync(agentId, before, ct);
         return await PushStateAsync(agentId, ct);
     }
 
     public async Task LogOutAsync(string agentId, CancellationToken ct)
     {
+        var before = await queue.GetAgentAsync(agentId, ct);
         await queue.LogOutAsync(agentId, time.GetUtcNow(), ct);
-        await RecordAgentAsync(agentId, ct);
+        await RecordWrapUpEndAsync(agentId, before, ct);
         await PushStateAsync(agentId, ct);
         Signal();
     }
@@ -180,7 +236,7 @@ public sealed class CallCenter(
         var now = time.GetUtcNow();
         if (placement is null || !await queue.AcceptAsync(agentId, callId, now, ct)) return false;
         await RecordAsync(callId, new CallConnected(callId, agentId, Math.Max(0, (now - placement.Call.EnqueuedAt).TotalSeconds), now), "connected", ct);
-        if (!fromTelephony)
+        if (!fromTelephony && !placement.Callback)
         {
             try { await telephony.AgentAcceptedAsync(callId, agentId, ct); }
             catch (TelephonyCommandException e) { logger.LogWarning(e, "Telephony did not take the accept of {CallId}", callId); }
@@ -203,8 +259,11 @@ public sealed class CallCenter(
     {
         var placement = await GetCallAsync(callId, ct);
         if (placement is null || placement.AgentId != agentId || placement.Stage != CallStage.Connected) return false;
-        try { await telephony.ReleaseAsync(callId, "agent", ct); }
-        catch (TelephonyCommandException e) { logger.LogWarning(e, "Telephony did not release {CallId}", callId); }
+        if (!placement.Callback) // an outbound callback is dialled from the agent's own phone: the platform has no leg of it
+        {
+            try { await telephony.ReleaseAsync(callId, "agent", ct); }
+            catch (TelephonyCommandException e) { logger.LogWarning(e, "Telephony did not release {CallId}", callId); }
+        }
         await EndedAsync(callId, "Agent", "agent hang-up", ct);
         return true;
     }
@@ -239,13 +298,35 @@ public sealed class CallCenter(
         return await GetViewAsync(agentId, ct);
     }
 
+    /// <summary>
+    /// The agent's live state as the console shows it, with the pending offer (Reserved) or the connected call (OnCall), so a console
+    /// that (re)connects — after a network drop, a server restart or a Redis restart — shows the same call card again.
+    /// </summary>
     public async Task<AgentView> GetViewAsync(string agentId, CancellationToken ct)
     {
         var state = await queue.GetAgentAsync(agentId, ct);
         if (state is null && await EnsureLiveStateAsync(force: true, ct)) state = await queue.GetAgentAsync(agentId, ct);
-        return state is null
-            ? new AgentView(agentId, nameof(AgentStatus.LoggedOut), null, time.GetUtcNow(), null)
-            : new AgentView(agentId, state.Status.ToString(), state.Reason, state.Since, state.CallId);
+        return await ViewOfAsync(agentId, state, ct);
+    }
+
+    private async Task<AgentView> ViewOfAsync(string agentId, AgentState? state, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (state is null) return new AgentView(agentId, nameof(AgentStatus.LoggedOut), null, now, null);
+        var view = new AgentView(agentId, state.Status.ToString(), state.Reason, state.Since, state.CallId);
+        if (state.CallId is null || state.Status is not (AgentStatus.Reserved or AgentStatus.OnCall)) return view;
+        var placement = await queue.GetCallAsync(state.CallId, ct);
+        if (placement is null || placement.AgentId != agentId) return view;
+        if (state.Status == AgentStatus.Reserved)
+        {
+            // The offer's expiry is not kept with the call: the reservation started at Since and lasts the configured timeout.
+            var offer = new Offer(placement.Call.CallId, agentId, placement.Call.Skill, state.Since, state.Since.AddSeconds(options.Value.ReservationTimeoutSeconds), placement.Call)
+            {
+                Callback = placement.Callback,
+            };
+            return view with { Offer = ViewOf(offer, now) };
+        }
+        return view with { Call = new ActiveCallView(placement.Call.CallId, placement.Call.Caller, stats.ConnectedAt(placement.Call.CallId) ?? state.Since, placement.Callback) };
     }
 
     // ---- the ACD loop ----
@@ -267,8 +348,11 @@ public sealed class CallCenter(
         foreach (var offer in offers)
         {
             await RecordAsync(offer.CallId, new CallOfferedToAgent(offer.CallId, offer.AgentId, offer.ExpiresAt, offer.OfferedAt), $"offered:{offer.AgentId}:{offer.OfferedAt.ToUnixTimeMilliseconds()}", ct);
-            try { await telephony.RouteToAgentAsync(offer.CallId, offer.AgentId, $"sip:{offer.AgentId}@agents.hotline", ct); }
-            catch (TelephonyCommandException e) { logger.LogWarning(e, "Telephony could not route {CallId} to {AgentId}", offer.CallId, offer.AgentId); }
+            if (!offer.Callback) // a callback has no caller leg to route: the agent dials out
+            {
+                try { await telephony.RouteToAgentAsync(offer.CallId, offer.AgentId, $"sip:{offer.AgentId}@agents.hotline", ct); }
+                catch (TelephonyCommandException e) { logger.LogWarning(e, "Telephony could not route {CallId} to {AgentId}", offer.CallId, offer.AgentId); }
+            }
             await pushes.Agent(offer.AgentId).CallOffered(ViewOf(offer, now));
             await PushStateAsync(offer.AgentId, ct);
         }
@@ -305,16 +389,41 @@ public sealed class CallCenter(
                 ["ivr"] = l.Queued.IvrPath ?? "",
                 ["elderly"] = l.Queued.Elderly ? "1" : "0",
                 ["repeat"] = l.Queued.Repeat ? "1" : "0",
+                ["callback"] = l.Callback ? "1" : "0", // a virtual callback entry stays one
             }),
             l.AgentId,
             l.ConnectedAt,
             l.AgentId is null ? [] : SkillsOf(l.AgentId).Select(x => x.Skill).ToList())).ToList();
-        var restored = await _recovery.RestoreAsync(calls, ct);
+        var agents = RestoredAgents(calls);
+        var restored = await _recovery.RestoreAsync(calls, agents, ct);
         logger.LogWarning("The live queue had lost its data (Redis restart); restored {Restored} of {Live} live calls from the call records", restored, calls.Count);
         var resync = new ResyncView("queue-restored", now);
         foreach (var user in users.All.Where(u => u.Roles.Contains(Roles.Agent))) await pushes.Agent(user.Id).Resync(resync);
         Signal();
         return true;
+    }
+
+    /// <summary>
+    /// The agents not on a restored call, in their last recorded state: Ready (idle since then), NotReady (with its reason), WrapUp and
+    /// LoggedOut as recorded; Reserved (the offer is lost, the call is queued again) comes back Ready; OnCall whose call is no longer
+    /// live comes back WrapUp.
+    /// </summary>
+    private List<RestoredAgent> RestoredAgents(IReadOnlyList<RestoredCall> calls)
+    {
+        var onCall = calls.Where(c => c.AgentId is not null).Select(c => c.AgentId!).ToHashSet(StringComparer.Ordinal);
+        var agents = new List<RestoredAgent>();
+        foreach (var a in stats.AgentStates())
+        {
+            if (onCall.Contains(a.AgentId) || !Enum.TryParse<AgentStatus>(a.Status, out var status)) continue;
+            status = status switch
+            {
+                AgentStatus.Reserved => AgentStatus.Ready,
+                AgentStatus.OnCall => AgentStatus.WrapUp,
+                _ => status,
+            };
+            agents.Add(new RestoredAgent(a.AgentId, status, status == AgentStatus.NotReady ? a.Reason : null, a.At, SkillsOf(a.AgentId)));
+        }
+        return agents;
     }
 
     private async Task<CallPlacement?> GetCallAsync(string callId, CancellationToken ct) =>
@@ -351,7 +460,11 @@ public sealed class CallCenter(
             attrs.GetValueOrDefault("repeat") == "1",
             attrs.GetValueOrDefault("elderly") == "1",
             attrs.GetValueOrDefault("ivr"));
-        return new OfferView(offer.CallId, caller, offer.Call.DialledNumber, offer.Skill, offer.ExpiresAt, pop);
+        return new OfferView(offer.CallId, caller, offer.Call.DialledNumber, offer.Skill, offer.ExpiresAt, pop)
+        {
+            Callback = offer.Callback,
+            OverflowFrom = offer.Skill == offer.Call.Skill ? null : offer.Call.Skill,
+        };
     }
 
     // ---- wallboard ----
@@ -372,16 +485,60 @@ public sealed class CallCenter(
             snapshot.AgentsByStatus.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
             stats.Today(now),
             rows)
-        { Last15Minutes = stats.Last15Minutes(now) };
+        { Last15Minutes = stats.Last15Minutes(now), MissedOpen = snapshot.Missed };
     }
 
     // ---- helpers ----
 
+    /// <summary>After every change of an agent's live state: records it (<see cref="AgentStateChanged"/>, deterministic id, so a repeat
+    /// is a no-op) and pushes it to the agent's consoles.</summary>
     private async Task<AgentView> PushStateAsync(string agentId, CancellationToken ct)
     {
-        var view = await GetViewAsync(agentId, ct);
+        var state = await queue.GetAgentAsync(agentId, ct);
+        if (state is null && await EnsureLiveStateAsync(force: true, ct)) state = await queue.GetAgentAsync(agentId, ct);
+        if (state is not null) await RecordAgentAsync(state, ct);
+        var view = await ViewOfAsync(agentId, state, ct);
         await pushes.Agent(agentId).AgentState(view);
         return view;
+    }
+
+    /// <summary>The agent left 话后处理: the wrap-up time of its last call is recorded (<see cref="CallWrappedUp"/>, for the average).</summary>
+    private async Task RecordWrapUpEndAsync(string agentId, AgentState? before, CancellationToken ct)
+    {
+        if (before is not { Status: AgentStatus.WrapUp } || stats.LastCallOf(agentId) is not { } callId) return;
+        var now = time.GetUtcNow();
+        await RecordAsync(callId, new CallWrappedUp(callId, agentId, Math.Max(0, Math.Round((now - before.Since).TotalSeconds, 1)), now), "wrapped:" + agentId, ct);
+    }
+
+    // ---- 漏接回拨 (missed calls to call back) ----
+
+    public async Task<IReadOnlyList<MissedCallView>> GetMissedAsync(CancellationToken ct) =>
+        [.. (await queue.GetMissedAsync(200, ct)).Select(m => new MissedCallView(m.CallId, m.Caller, m.Skill, m.EnqueuedAt, m.MissedAt, m.Reason, m.AgentId, m.ClaimedBy, m.ClaimedAt, m.Attempts, m.LastResult))];
+
+    public async Task<bool> ClaimMissedAsync(string agentId, string callId, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (!await queue.ClaimMissedAsync(callId, agentId, now, ct)) return false;
+        await RecordAsync(callId, new MissedCallClaimed(callId, agentId, now), $"missed-claimed:{agentId}:{now.ToUnixTimeMilliseconds()}", ct);
+        await PushMissedChangedAsync(callId, "claimed", ct);
+        return true;
+    }
+
+    public async Task<bool> CompleteMissedAsync(string agentId, string callId, string? result, bool done, CancellationToken ct)
+    {
+        var what = result?.Trim() ?? "";
+        if (what.Length is 0 or > 100 || what.Any(char.IsControl)) throw new HubException("result: 回拨结果不能为空、不能超过 100 个字符、不能含控制字符");
+        var now = time.GetUtcNow();
+        if (!await queue.CompleteMissedAsync(callId, agentId, what, done, now, ct)) return false;
+        await RecordAsync(callId, new MissedCallbackRecorded(callId, agentId, what, done, now), $"missed-result:{agentId}:{now.ToUnixTimeMilliseconds()}", ct);
+        await PushMissedChangedAsync(callId, done ? "done" : "released", ct);
+        return true;
+    }
+
+    private async Task PushMissedChangedAsync(string callId, string change, CancellationToken ct)
+    {
+        var open = (await queue.GetSnapshotAsync(time.GetUtcNow(), ct)).Missed;
+        await pushes.AllAgents().MissedCallsChanged(new MissedCallsChangedView(callId, change, open));
     }
 
     private async Task RecordAsync(string callId, ICallRecord record, string key, CancellationToken ct)
@@ -391,13 +548,13 @@ public sealed class CallCenter(
         stats.Apply(record);
     }
 
-    private async Task RecordAgentAsync(string agentId, CancellationToken ct)
+    private async Task RecordAgentAsync(AgentState state, CancellationToken ct)
     {
-        var state = await queue.GetAgentAsync(agentId, ct);
-        if (state is null) return;
+        var agentId = state.AgentId;
         var e = new AgentStateChanged(agentId, state.Status.ToString(), state.Reason, state.CallId, state.Since);
         var data = serializer.ToEventData(e, DeterministicId.From("agent", agentId, state.Status.ToString(), state.Since.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)), new EventMetadata(agentId, null, null, time.GetUtcNow()));
         await store.AppendAsync("agent-" + agentId, ExpectedRevision.Any, [data], ct);
+        stats.Apply(e);
     }
 }
 

@@ -39,8 +39,36 @@ public sealed record CallAbandonedInQueue(string CallId, double WaitSeconds, Dat
 [EventType("V1.CallPriorityRaised")]
 public sealed record CallPriorityRaised(string CallId, int Priority, string By, DateTimeOffset At) : ICallRecord;
 
+/// <summary>The expected wait was over the threshold: the caller was offered a callback (the platform plays the prompt; "1" accepts).</summary>
+[EventType("V1.CallbackOffered")]
+public sealed record CallbackOffered(string CallId, double ExpectedWaitSeconds, DateTimeOffset At) : ICallRecord;
+
+/// <summary>The caller accepted: the call is a virtual queue entry at its place; its turn makes an outbound callback offer.</summary>
+[EventType("V1.CallbackAccepted")]
+public sealed record CallbackAccepted(string CallId, string Number, DateTimeOffset At) : ICallRecord;
+
+/// <summary>The agent left 话后处理 (wrap-up) after this call: <see cref="WrapUpSeconds"/> from the call's end.</summary>
+[EventType("V1.CallWrappedUp")]
+public sealed record CallWrappedUp(string CallId, string AgentId, double WrapUpSeconds, DateTimeOffset At) : ICallRecord;
+
+/// <summary>The call landed on the 漏接回拨 list: reason 放弃 (hung up waiting) or 漏接 (hung up while ringing at <see cref="AgentId"/>).</summary>
+[EventType("V1.MissedCallListed")]
+public sealed record MissedCallListed(string CallId, string Caller, string Reason, string? AgentId, DateTimeOffset At) : ICallRecord;
+
+[EventType("V1.MissedCallClaimed")]
+public sealed record MissedCallClaimed(string CallId, string AgentId, DateTimeOffset At) : ICallRecord;
+
+/// <summary>A callback attempt on a 漏接回拨 entry: <see cref="Done"/> closes the entry, otherwise it is open again.</summary>
+[EventType("V1.MissedCallbackRecorded")]
+public sealed record MissedCallbackRecorded(string CallId, string AgentId, string Result, bool Done, DateTimeOffset At) : ICallRecord;
+
+/// <summary>Recorded on every change of an agent's live state ("agent-{id}" stream). Also folded by <see cref="CallStats"/> (every node
+/// sees every node's changes), so a Redis restart can put agents back in their last recorded state.</summary>
 [EventType("V1.AgentStateChanged")]
-public sealed record AgentStateChanged(string AgentId, string Status, string? Reason, string? CallId, DateTimeOffset At);
+public sealed record AgentStateChanged(string AgentId, string Status, string? Reason, string? CallId, DateTimeOffset At) : ICallRecord
+{
+    string ICallRecord.CallId => CallId ?? string.Empty;
+}
 
 public static class CallRecordTypes
 {
@@ -48,5 +76,7 @@ public static class CallRecordTypes
     [
         typeof(CallQueued), typeof(CallOfferedToAgent), typeof(CallOfferDeclined), typeof(CallConnected),
         typeof(CallTransferredOut), typeof(CallDigitsReceived), typeof(CallFinished), typeof(CallAbandonedInQueue), typeof(CallPriorityRaised), typeof(AgentStateChanged),
+        typeof(CallbackOffered), typeof(CallbackAccepted), typeof(CallWrappedUp), typeof(MissedCallListed), typeof(MissedCallClaimed),
+        typeof(MissedCallbackRecorded),
     ];
 }

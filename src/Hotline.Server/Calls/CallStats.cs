@@ -13,7 +13,11 @@ namespace Hotline.Server.Calls;
 /// <item>serviceLevel15 / serviceLevel20 = answered with a wait ≤ 15 s / ≤ 20 s, divided by offered (calls still waiting count
 /// against it; no exclusion of short abandons);</item>
 /// <item>avgWaitSeconds = mean wait of the answered calls; avgTalkSeconds = mean talk time of the finished calls.</item>
+/// <item>avgWrapUpSeconds (平均话后处理时长) = mean wrap-up time of the calls whose wrap-up has ended (<see cref="CallWrappedUp"/>:
+/// from the call's end until the agent left 话后处理 — finished, made ready by the wrap-up maximum, forced, not ready or logged out);
+/// calls still in wrap-up and calls without one (abandoned) are excluded.</item>
 /// </list>
+/// The callback offer uses <see cref="ExpectedWaitSeconds"/> (defined here too).
 /// Windows: "today" = since 00:00 Asia/Shanghai; "last 15 minutes" = queued within the 15 minutes before now. All
 /// ratios are fractions 0–1 rounded to 4 places; 0 when the denominator is 0.
 /// </summary>
@@ -26,8 +30,35 @@ public sealed class CallStats
     private readonly ConcurrentDictionary<string, CallLine> _lines = new();
     private readonly ConcurrentDictionary<string, LiveCall> _live = new();
 
-    /// <summary>A call queued and not yet finished or abandoned, as the records tell it (what a Redis restart recovery puts back).</summary>
-    public sealed record LiveCall(CallQueued Queued, int Priority, string? AgentId, DateTimeOffset? ConnectedAt);
+    private readonly ConcurrentDictionary<string, AgentStateChanged> _agentStates = new();
+    private readonly ConcurrentDictionary<string, string> _lastCallOf = new();
+
+    /// <summary>A call queued and not yet finished or abandoned, as the records tell it (what a Redis restart recovery puts back).
+    /// <see cref="Callback"/>: the caller accepted a callback (a virtual entry).</summary>
+    public sealed record LiveCall(CallQueued Queued, int Priority, string? AgentId, DateTimeOffset? ConnectedAt, bool Callback = false, bool CallbackOffered = false);
+
+    /// <summary>Whether the caller of this live call was offered a callback (so a DTMF "1" means "yes").</summary>
+    public bool CallbackWasOffered(string callId) => _live.TryGetValue(callId, out var l) && l.CallbackOffered && !l.Callback;
+
+    /// <summary>Every agent's last recorded state (from <see cref="AgentStateChanged"/>), for the Redis restart recovery.</summary>
+    public IReadOnlyList<AgentStateChanged> AgentStates() => [.. _agentStates.Values];
+
+    /// <summary>The last call the agent finished (the one its wrap-up belongs to), from <see cref="CallFinished"/>.</summary>
+    public string? LastCallOf(string agentId) => _lastCallOf.TryGetValue(agentId, out var id) ? id : null;
+
+    /// <summary>
+    /// Expected wait (EWT, seconds) of a call entering a group: 0 while the group has more ready agents than calls waiting;
+    /// otherwise (waiting − ready + 1) × average handle time ÷ staffed agents, where the average handle time is today's
+    /// avgTalkSeconds + avgWrapUpSeconds (<paramref name="defaultHandleSeconds"/> while nothing has been finished yet) and staffed
+    /// agents are those Ready, Reserved, OnCall or in WrapUp (all groups: the snapshot has no per-group count; at least 1).
+    /// </summary>
+    public static double ExpectedWaitSeconds(int waiting, int readyInGroup, int staffed, TodayFigures today, double defaultHandleSeconds)
+    {
+        if (readyInGroup > waiting) return 0;
+        var handle = today.AvgTalkSeconds + today.AvgWrapUpSeconds;
+        if (handle <= 0) handle = defaultHandleSeconds;
+        return Math.Round((waiting - readyInGroup + 1) * handle / Math.Max(1, staffed), 1);
+    }
 
     /// <summary>The live calls queued since <paramref name="since"/> (older ones are dropped from the map).</summary>
     public IReadOnlyList<LiveCall> LiveCalls(DateTimeOffset since)
@@ -40,12 +71,23 @@ public sealed class CallStats
     }
 
     /// <summary>One call as the weekly facts need it.</summary>
-    public sealed record CallLine(DateTimeOffset OfferedAt, bool Answered, double WaitSeconds, double TalkSeconds, bool Abandoned);
+    public sealed record CallLine(DateTimeOffset OfferedAt, bool Answered, double WaitSeconds, double TalkSeconds, bool Abandoned)
+    {
+        /// <summary>Wrap-up after the call, once it has ended; null before (or without one).</summary>
+        public double? WrapUpSeconds { get; init; }
+    }
 
     public IReadOnlyList<CallLine> Lines(DateTimeOffset from, DateTimeOffset to) => _lines.Values.Where(l => l.OfferedAt >= from && l.OfferedAt < to).ToList();
 
     public void Apply(ICallRecord record)
     {
+        if (record is AgentStateChanged changed)
+        {
+            // Latest by time wins; the same record arriving twice is harmless.
+            _agentStates.AddOrUpdate(changed.AgentId, changed, (_, old) => changed.At >= old.At ? changed : old);
+            return;
+        }
+
         lock (_gate)
         {
             // The same record can reach us twice (inline after the write, then from the subscription).
@@ -74,6 +116,16 @@ public sealed class CallStats
                     _connectedAt.TryRemove(f.CallId, out _);
                     _live.TryRemove(f.CallId, out _);
                     _lines.AddOrUpdate(f.CallId, _ => new CallLine(f.At, true, 0, f.TalkSeconds, false), (_, l) => l with { TalkSeconds = f.TalkSeconds });
+                    if (f.AgentId is { } finishedBy) _lastCallOf[finishedBy] = f.CallId;
+                    break;
+                case CallWrappedUp w:
+                    if (_lines.TryGetValue(w.CallId, out var wrappedLine)) _lines[w.CallId] = wrappedLine with { WrapUpSeconds = w.WrapUpSeconds };
+                    break;
+                case CallbackOffered co:
+                    if (_live.TryGetValue(co.CallId, out var offeredCall)) _live[co.CallId] = offeredCall with { CallbackOffered = true };
+                    break;
+                case CallbackAccepted cb:
+                    if (_live.TryGetValue(cb.CallId, out var virtualCall)) _live[cb.CallId] = virtualCall with { Callback = true };
                     break;
                 default:
                     break;
@@ -104,10 +156,11 @@ public sealed class CallStats
     /// <summary>The one definition of every wallboard figure (see the class summary).</summary>
     public static TodayFigures Compute(IReadOnlyCollection<CallLine> lines)
     {
-        int offered = lines.Count, answered = 0, abandoned = 0, within15 = 0, within20 = 0, finished = 0;
-        double waitSum = 0, talkSum = 0;
+        int offered = lines.Count, answered = 0, abandoned = 0, within15 = 0, within20 = 0, finished = 0, wrapped = 0;
+        double waitSum = 0, talkSum = 0, wrapSum = 0;
         foreach (var l in lines)
         {
+            if (l.WrapUpSeconds is { } wrap) { wrapped++; wrapSum += wrap; }
             if (l.Answered)
             {
                 answered++;
@@ -123,6 +176,7 @@ public sealed class CallStats
         {
             ServiceLevel20 = Ratio(within20, offered),
             AbandonRate = Ratio(abandoned, offered),
+            AvgWrapUpSeconds = wrapped == 0 ? 0 : Math.Round(wrapSum / wrapped, 1),
         };
     }
 

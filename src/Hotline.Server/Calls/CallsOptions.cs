@@ -7,4 +7,28 @@ public sealed class CallsOptions
 
     /// <summary>话后处理 maximum: an agent still in wrap-up this long after the call ended is made ready by the ACD. 0 = no limit.</summary>
     public int WrapUpMaxSeconds { get; set; } = 120;
+
+    /// <summary>
+    /// Overflow: a call of <see cref="OverflowOptions.Skill"/> waiting at least <see cref="OverflowOptions.AfterSeconds"/> is also offered
+    /// to the ready agents of <see cref="OverflowOptions.To"/> (environment: Hotline__Calls__Overflow__0__Skill=方言 …).
+    /// </summary>
+    public List<OverflowOptions> Overflow { get; set; } = [];
+
+    /// <summary>Offer the caller a callback when the expected wait (<see cref="CallStats.ExpectedWaitSeconds"/>) is longer than this. 0 = never.</summary>
+    public int CallbackOfferWaitSeconds { get; set; } = 120;
+
+    /// <summary>The handle time (talk + wrap-up) the expected wait assumes before any call of the day has finished.</summary>
+    public int DefaultHandleSeconds { get; set; } = 180;
+
+    /// <summary>The DTMF digit with which a caller accepts the callback offer.</summary>
+    public string CallbackAcceptDigit { get; set; } = "1";
+}
+
+public sealed class OverflowOptions
+{
+    public string Skill { get; set; } = "";
+
+    public int AfterSeconds { get; set; } = 60;
+
+    public List<string> To { get; set; } = [];
 }

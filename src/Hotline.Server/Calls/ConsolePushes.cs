@@ -43,6 +43,9 @@ public sealed class ConsolePushes : IHostedService, IDisposable
     /// <summary>The console(s) of one agent, wherever it is connected.</summary>
     public IAgentClient Agent(string agentId) => new AgentTarget(this, AgentHub.GroupOf(agentId));
 
+    /// <summary>Every agent console, on every node.</summary>
+    public IAgentClient AllAgents() => new AgentTarget(this, AgentHub.AllAgentsGroup);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _delivery = Task.Run(DeliverAsync, CancellationToken.None);
@@ -114,5 +117,6 @@ public sealed class ConsolePushes : IHostedService, IDisposable
         public Task CallEnded(CallEndedView call) => pushes.SendAsync(group, nameof(CallEnded), call);
         public Task TicketChanged(TicketChangedView ticket) => pushes.SendAsync(group, nameof(TicketChanged), ticket);
         public Task Resync(ResyncView resync) => pushes.SendAsync(group, nameof(Resync), resync);
+        public Task MissedCallsChanged(MissedCallsChangedView change) => pushes.SendAsync(group, nameof(MissedCallsChanged), change);
     }
 }
