@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using Hotline.Server.Tickets;
-using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Hotline.Server.Channels;
 
@@ -18,8 +18,14 @@ public static class ChannelsModule
         s.AddSingleton<DraftInbox>();
         s.AddSingleton<DraftIntake>();
         s.AddSingleton<Appeals>();
-        s.AddSingleton<ChannelLimits>();
-        s.AddSingleton<VerificationCodes>();
+        // Codes and counters are shared by every node when Redis is configured, in process otherwise.
+        s.AddSingleton(_ => new ChannelRedisKeys(builder.Configuration["Hotline:RedisPrefix"] ?? "hotline"));
+        s.AddSingleton<IRateCounters>(sp => sp.GetService<IConnectionMultiplexer>() is { } redis
+            ? new RedisRateCounters(redis, sp.GetRequiredService<ChannelRedisKeys>(), sp.GetRequiredService<TimeProvider>())
+            : new InProcessRateCounters(sp.GetRequiredService<TimeProvider>()));
+        s.AddSingleton<IVerificationCodes>(sp => sp.GetService<IConnectionMultiplexer>() is { } redis
+            ? new RedisVerificationCodes(redis, sp.GetRequiredService<ChannelRedisKeys>())
+            : new InProcessVerificationCodes(sp.GetRequiredService<TimeProvider>()));
         s.AddSingleton<ChannelsProjection>();
         s.AddHostedService(sp => sp.GetRequiredService<ChannelsProjection>());
         s.AddSingleton<MailDropWatcher>();

@@ -29,18 +29,18 @@ public static partial class PublicIntake
 
         group.MapGet("/options", (CityReference city) => new { city = city.CityName, types = PublicTypes, categories = city.Categories, areas = city.Areas, satisfactions = TicketVocabulary.Satisfactions });
 
-        group.MapPost("/verification-codes", async (CodeRequest body, HttpContext http, ChannelLimits limits, VerificationCodes codes, OutboxWriter outbox, IOptions<ChannelsOptions> options, CancellationToken ct) =>
+        group.MapPost("/verification-codes", async (CodeRequest body, HttpContext http, IRateCounters limits, IVerificationCodes codes, OutboxWriter outbox, IOptions<ChannelsOptions> options, CancellationToken ct) =>
         {
             var phone = RequireMobile(body.Phone);
-            if (!limits.TryTake("code-ip:" + Client(http), options.Value.PublicRequestsPerAddressPerMinute, TimeSpan.FromMinutes(1))
-                || !limits.TryTake("code-phone:" + phone, options.Value.CodesPerPhonePerHour, TimeSpan.FromHours(1)))
+            if (!await limits.TryTakeAsync("code-ip:" + Client(http), options.Value.PublicRequestsPerAddressPerMinute, TimeSpan.FromMinutes(1))
+                || !await limits.TryTakeAsync("code-phone:" + phone, options.Value.CodesPerPhonePerHour, TimeSpan.FromHours(1)))
                 return TooMany(http);
-            var code = codes.Issue(phone);
+            var code = await codes.IssueAsync(phone);
             await outbox.QueueAsync("短信", phone, "verification", $"【12345】您的验证码是 {code}，10 分钟内有效。如非本人操作请忽略。", null, "code:" + Guid.CreateVersion7(), ct);
             return Results.Accepted(value: new { phone, expiresInSeconds = 600 });
         });
 
-        group.MapPost("/appeals", async (AppealRequest body, HttpContext http, ChannelLimits limits, VerificationCodes codes, TicketService tickets, TicketIndex index,
+        group.MapPost("/appeals", async (AppealRequest body, HttpContext http, IRateCounters limits, IVerificationCodes codes, TicketService tickets, TicketIndex index,
             ChannelStore store, Appeals appeals, IOptions<ChannelsOptions> options, IOptions<HotlineOptions> hotline, CancellationToken ct) =>
         {
             var phone = RequireMobile(body.Phone);
@@ -49,11 +49,11 @@ public static partial class PublicIntake
             if (key is not null && index.Get(DeterministicId.From("register", key)) is { } earlier)
                 return Results.Created($"/api/public/tickets/{earlier.Number}", new { number = earlier.Number });
 
-            if (!limits.TryTake("appeal-ip:" + Client(http), options.Value.PublicRequestsPerAddressPerMinute, TimeSpan.FromMinutes(1))) return TooMany(http);
+            if (!await limits.TryTakeAsync("appeal-ip:" + Client(http), options.Value.PublicRequestsPerAddressPerMinute, TimeSpan.FromMinutes(1))) return TooMany(http);
             if (body.Type is not null && !PublicTypes.Contains(body.Type)) throw new DomainValidationException("type", "诉求类型必须是 " + string.Join("/", PublicTypes) + " 之一");
             var photos = DecodePhotos(body.Photos);
-            if (!codes.Verify(phone, body.Code)) throw new DomainValidationException("code", "验证码错误或已过期，请重新获取");
-            if (!limits.TryTake("appeal-phone:" + phone, options.Value.SubmissionsPerPhonePerHour, TimeSpan.FromHours(1))) return TooMany(http);
+            if (!await codes.VerifyAsync(phone, body.Code)) throw new DomainValidationException("code", "验证码错误或已过期，请重新获取");
+            if (!await limits.TryTakeAsync("appeal-phone:" + phone, options.Value.SubmissionsPerPhonePerHour, TimeSpan.FromHours(1))) return TooMany(http);
 
             var result = await tickets.RegisterAsync(new RegisterTicket(Guid.Empty, "", ChannelNames.Web, body.Type, "一般", body.CategoryCode, body.AreaCode, body.Address, body.Content,
                 body.Name, phone, false, null, "public-web"), key, Guid.CreateVersion7(), ct);
@@ -64,19 +64,19 @@ public static partial class PublicIntake
             return Results.Created($"/api/public/tickets/{result.Ticket.Number}", new { number = result.Ticket.Number });
         });
 
-        group.MapGet("/tickets/{number}", async (string number, string? phone, HttpContext http, ChannelLimits limits, TicketIndex index, TicketService tickets, CityReference city, Appeals appeals, IOptions<ChannelsOptions> options, CancellationToken ct) =>
+        group.MapGet("/tickets/{number}", async (string number, string? phone, HttpContext http, IRateCounters limits, TicketIndex index, TicketService tickets, CityReference city, Appeals appeals, IOptions<ChannelsOptions> options, CancellationToken ct) =>
         {
-            if (!limits.TryTake("track-ip:" + Client(http), options.Value.PublicRequestsPerAddressPerMinute, TimeSpan.FromMinutes(1))) return TooMany(http);
+            if (!await limits.TryTakeAsync("track-ip:" + Client(http), options.Value.PublicRequestsPerAddressPerMinute, TimeSpan.FromMinutes(1))) return TooMany(http);
             var ticket = Find(number, phone, index);
             if (ticket is null) return NotFound();
             var loaded = await tickets.LoadAsync(ticket.Id, ct);
             return Results.Ok(View(loaded.Ticket, loaded.History, city, appeals));
         });
 
-        group.MapPost("/tickets/{number}/rating", async (string number, RatingRequest body, HttpContext http, ChannelLimits limits, TicketIndex index, TicketService tickets, CityReference city,
+        group.MapPost("/tickets/{number}/rating", async (string number, RatingRequest body, HttpContext http, IRateCounters limits, TicketIndex index, TicketService tickets, CityReference city,
             Appeals appeals, ChannelStore store, IOptions<ChannelsOptions> options, CancellationToken ct) =>
         {
-            if (!limits.TryTake("track-ip:" + Client(http), options.Value.PublicRequestsPerAddressPerMinute, TimeSpan.FromMinutes(1))) return TooMany(http);
+            if (!await limits.TryTakeAsync("track-ip:" + Client(http), options.Value.PublicRequestsPerAddressPerMinute, TimeSpan.FromMinutes(1))) return TooMany(http);
             var ticket = Find(number, body.Phone, index);
             if (ticket is null) return NotFound();
             var errors = new FieldErrors().OneOf("satisfaction", body.Satisfaction, TicketVocabulary.Satisfactions, "满意度").Optional("comment", body.Comment, 500, "评价内容");
