@@ -102,6 +102,51 @@ public sealed class ReportsTests
         Assert.Equal(3, kpi["kpis"]!.AsArray().Count(k => (bool)k!["threeRates"]!));
     }
 
+    [Fact]
+    public async Task Resolution_rate_counts_replies_resolved_and_confirmed_by_the_callback()
+    {
+        await using var server = await ServerProcess.StartAsync();
+        using var agent = await ApiClient.LoginAsync(server, "agent1");
+        using var dispatcher = await ApiClient.LoginAsync(server, "disp1");
+        using var housing = await ApiClient.LoginAsync(server, "handler1"); // zjj
+        using var callback = await ApiClient.LoginAsync(server, "cb1");
+        using var leader = await ApiClient.LoginAsync(server, "leader1");
+
+        // Three tickets through the loop: replied resolved / explained / resolved; callbacks 满意 / 满意 / 不满意.
+        (string Result, string Satisfaction)[] cases = [("resolved", "满意"), ("explained", "满意"), ("resolved", "不满意")];
+        foreach (var (result, satisfaction) in cases)
+        {
+            var (status, t, _) = await agent.SendAsync(HttpMethod.Post, "api/tickets", new
+            {
+                channel = "电话", type = "求助", urgency = "一般", categoryCode = "010201", areaCode = "010101", address = "湖滨路 9 号",
+                content = "小区路灯损坏，夜间出行不便。", callerName = "张先生", callerPhone = "13600001111",
+            }, idempotencyKey: Guid.NewGuid().ToString());
+            Assert.True(status == HttpStatusCode.Created, $"register → {status}: {t}");
+            var id = (string)t!["id"]!;
+            t = await dispatcher.ActAsync(id, "dispatch", new { unitId = "zjj" }, (long)t["version"]!);
+            t = await housing.ActAsync(id, "sign-for", new { }, (long)t["version"]!);
+            t = await housing.ActAsync(id, "reply", new { result, text = "已安排维修并告知市民。" }, (long)t["version"]!);
+            t = await dispatcher.ActAsync(id, "review", new { accept = true }, (long)t["version"]!);
+            var deadline = DateTime.UtcNow.AddSeconds(45);
+            while ((string?)t["state"] != "AwaitingCallback" && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(300);
+                t = await callback.GetJsonAsync($"api/tickets/{id}");
+            }
+
+            Assert.Equal("AwaitingCallback", (string?)t["state"]);
+            await callback.ActAsync(id, "callback", new { satisfaction, comment = satisfaction == "不满意" ? "路灯仍不亮" : null }, (long)t["version"]!);
+        }
+
+        var kpis = (await leader.GetJsonAsync("api/reports/kpi"))["kpis"]!.AsArray();
+        JsonNode Current(string kpiId) => kpis.Single(k => (string?)k!["id"] == kpiId)!["current"]!;
+        // 解决率: only the first is resolved (the second was explained, the third's callback did not confirm it): 1 / 3.
+        var resolution = Current("tickets.resolution");
+        Assert.Equal((1.0, 3.0), ((double)resolution["numerator"]!, (double)resolution["denominator"]!));
+        var satisfied = Current("tickets.satisfaction");
+        Assert.Equal((2.0, 3.0), ((double)satisfied["numerator"]!, (double)satisfied["denominator"]!));
+    }
+
     [Theory]
     [InlineData("海州市12345热线民意分析周报_2026年第03周.xlsx", "hotline-weekly-2026-W03.xlsx")]
     [InlineData("a\"b;c.xlsx", "a\"b;c.xlsx")]

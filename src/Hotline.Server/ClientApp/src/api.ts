@@ -164,10 +164,39 @@ export interface Report {
   kind: string
   periodStart: string
   periodEnd: string
-  status: 'running' | 'done' | 'failed'
+  status: 'queued' | 'running' | 'done' | 'failed'
   generatedAt: string | null
   fileName: string | null
   sizeBytes: number | null
+  /** 排队中, 收集数据, 分析：…, the sheet being written, 完成, 失败 */
+  stage?: string | null
+  /** 0–1 */
+  progress?: number
+  error?: string | null
+  requestedAt?: string
+  demo?: boolean
+}
+
+/** Body of POST /api/reports: a date range, or a kind with a date inside the wanted period. */
+export type ReportRequest =
+  | { periodStart: string; periodEnd: string }
+  | { kind: 'weekly' | 'monthly' | 'quarterly'; date?: string }
+
+export interface KpiValue {
+  value: number | null
+  numerator: number
+  denominator: number | null
+}
+
+export interface KpiCard {
+  id: string
+  name: string
+  unit: string
+  threeRates: boolean
+  current: KpiValue
+  previous: KpiValue
+  lastYear: KpiValue
+  threshold: { good: number; bad: number; higherIsBetter: boolean } | null
 }
 
 export interface CallStats {
@@ -339,8 +368,10 @@ export const api = {
     request<Page<TicketListItem>>('GET', `/api/worklists/${name}${qs({ page: 1, pageSize: 20, ...params })}`),
 
   reports: () => request<Report[]>('GET', '/api/reports'),
-  generateReport: (periodStart: string, periodEnd: string) =>
-    request<{ id: string; status: Report['status'] }>('POST', '/api/reports', { body: { periodStart, periodEnd } }),
+  generateReport: (body: ReportRequest) => request<Report>('POST', '/api/reports', { body }),
+  report: (id: string) => request<Report>('GET', `/api/reports/${encodeURIComponent(id)}`),
+  reportKpis: (periodStart?: string, periodEnd?: string) =>
+    request<{ periodStart: string; periodEnd: string; kpis: KpiCard[] }>('GET', `/api/reports/kpi${qs({ periodStart, periodEnd })}`),
   /** For an <a href>: the browser sends the session cookie with the download. */
   reportDownloadUrl: (id: string) => `/api/reports/${encodeURIComponent(id)}/download`,
 
