@@ -47,6 +47,17 @@ public static class CallsModule
             simulator.Inject(call);
             return Results.Ok(new { callId = call.CallId });
         }).RequireAuthorization("agent").WithTags("calls");
+
+        // Demo and test door: the simulated caller presses the callback-accept digit (a real platform sends DtmfReceived).
+        app.MapPost("/api/dev/calls/{callId}/callback", async (string callId, CallCenter center, Microsoft.Extensions.Options.IOptions<HotlineOptions> options, CancellationToken ct) =>
+        {
+            if (!options.Value.Demo) return Results.Problem(statusCode: 404, title: "仅演示模式可用");
+            if (callId.Length > 200 || callId.Any(char.IsControl))
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["callId"] = ["通话编号不能超过 200 个字符、不能含控制字符"] });
+            return await center.AcceptCallbackAsync(callId, ct)
+                ? Results.Ok(new { callId, callback = true })
+                : Results.Problem(statusCode: 409, title: "该来电已不在排队中，不能转为回拨", detail: $"callId {callId}: not waiting");
+        }).RequireAuthorization("agent").WithTags("calls");
         return app;
     }
 }

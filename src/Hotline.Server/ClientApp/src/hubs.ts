@@ -18,6 +18,25 @@ export interface AgentView {
   reason: string | null
   since: string
   callId: string | null
+  /** while Reserved: the pending offer (a console that reconnects shows the call card again) */
+  offer?: CallOffer | null
+  /** while OnCall: the connected call */
+  call?: { callId: string; caller: string; connectedAt: string; callback: boolean } | null
+}
+
+/** One entry of the 漏接回拨 list (abandoned or missed calls to call back). */
+export interface MissedCall {
+  callId: string
+  caller: string
+  skill: string
+  enqueuedAt: string
+  missedAt: string
+  reason: string
+  agentId: string | null
+  claimedBy: string | null
+  claimedAt: string | null
+  attempts: number
+  lastResult: string | null
 }
 
 export interface PreviousTicket {
@@ -42,6 +61,10 @@ export interface CallOffer {
     elderly: boolean
     ivrPath: string | string[] | null
   } | null
+  /** an outbound callback (the caller accepted a callback and hung up) */
+  callback?: boolean
+  /** the caller's own group when the call overflowed to this agent's group */
+  overflowFrom?: string | null
 }
 
 export interface TicketChanged {
@@ -66,7 +89,9 @@ export interface Wallboard {
     serviceLevel15: number
     avgWaitSeconds: number
     avgTalkSeconds: number
+    avgWrapUpSeconds?: number
   }
+  missedOpen?: number
   agents: { agentId: string; name: string; status: AgentStatus; reason: string | null; since: string }[]
 }
 
