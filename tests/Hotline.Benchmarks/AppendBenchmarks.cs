@@ -57,17 +57,20 @@ public sealed class AppendPostgresBenchmark : IBenchmarkSuite
         await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 100 }.ConnectionString);
         await using var store = new PostgresEventStore(dataSource);
         await store.EnsureSchemaAsync();
+        using var stats = new MeterStats(EventStoreMetrics.MeterName);
         var single = await AppendLoad.RunAsync(store, context, writers: 1);
-        context.Log.WriteLine($"  1 writer: {single.PerSecond:N0} events/s, p99 {single.P99Ms:0.0} ms");
+        context.Log.WriteLine($"  1 writer: {single.PerSecond:N0} events/s, p99 {single.P99Ms:0.0} ms; {stats.GroupCommitSummary()}");
+        stats.Reset();
         var figures = await AppendLoad.RunAsync(store, context);
-        context.Log.WriteLine($"  {AppendLoad.Writers} writers: {figures.PerSecond:N0} events/s, p50 {figures.P50Ms:0.0} ms, p99 {figures.P99Ms:0.0} ms, errors {figures.Errors}");
+        var profile = stats.GroupCommitSummary();
+        context.Log.WriteLine($"  {AppendLoad.Writers} writers: {figures.PerSecond:N0} events/s, p50 {figures.P50Ms:0.0} ms, p99 {figures.P99Ms:0.0} ms, errors {figures.Errors}; {profile}");
 
         var ratio = figures.PerSecond / reference;
         return
         [
             new BenchmarkResult(
                 $"event append with expected version, PostgreSQL ({AppendLoad.Writers} writers; 1 writer: {Measure.Rate(single.PerSecond, "/s")})",
-                $"{Measure.Rate(figures.PerSecond, "events/s")}, p99 {Measure.Ms(figures.P99Ms)}{Errors(figures)}",
+                $"{Measure.Rate(figures.PerSecond, "events/s")}, p99 {Measure.Ms(figures.P99Ms)}{Errors(figures)} ({profile})",
                 "≥ 5,000 events/s, ratio ≥ 0.5",
                 $"pgbench INSERT {AppendLoad.Writers} clients: {Measure.Rate(reference, "tps")}",
                 Measure.Ratio(figures.PerSecond, reference),
@@ -130,12 +133,16 @@ public sealed class AppendSqliteBenchmark : IBenchmarkSuite
         {
             double single;
             Measure.Figures figures;
+            string profile;
             await using (var store = new SqliteEventStore(Path.Combine(dir, "events.db")))
             {
+                using var stats = new MeterStats(EventStoreMetrics.MeterName);
                 single = (await AppendLoad.RunAsync(store, context, writers: 1)).PerSecond;
-                context.Log.WriteLine($"  1 writer: {single:N0} events/s");
+                context.Log.WriteLine($"  1 writer: {single:N0} events/s; {stats.GroupCommitSummary()}");
+                stats.Reset();
                 figures = await AppendLoad.RunAsync(store, context);
-                context.Log.WriteLine($"  {AppendLoad.Writers} writers: {figures.PerSecond:N0} events/s, p50 {figures.P50Ms:0.0} ms, p99 {figures.P99Ms:0.0} ms, errors {figures.Errors}");
+                profile = stats.GroupCommitSummary();
+                context.Log.WriteLine($"  {AppendLoad.Writers} writers: {figures.PerSecond:N0} events/s, p50 {figures.P50Ms:0.0} ms, p99 {figures.P99Ms:0.0} ms, errors {figures.Errors}; {profile}");
             }
 
             // After the store, on a file of its own, with the same 1 s warm-up (a fresh file's first commits are slower).
@@ -146,7 +153,7 @@ public sealed class AppendSqliteBenchmark : IBenchmarkSuite
             [
                 new BenchmarkResult(
                     $"event append with expected version, SQLite embedded ({AppendLoad.Writers} writers; 1 writer: {Measure.Rate(single, "/s")})",
-                    $"{Measure.Rate(figures.PerSecond, "events/s")}, p99 {Measure.Ms(figures.P99Ms)}{AppendPostgresBenchmark.Errors(figures)}",
+                    $"{Measure.Rate(figures.PerSecond, "events/s")}, p99 {Measure.Ms(figures.P99Ms)}{AppendPostgresBenchmark.Errors(figures)} ({profile})",
                     "≥ 2,000 events/s",
                     $"raw INSERT (WAL, synchronous=FULL, one commit per row): {Measure.Rate(reference, "rows/s")}",
                     Measure.Ratio(figures.PerSecond, reference),

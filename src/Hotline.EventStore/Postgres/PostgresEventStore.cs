@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -200,13 +201,31 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
     /// When the group fails for a reason other than an outage (e.g. invalid JSON in one request), each request is
     /// retried in a transaction of its own so one bad request fails alone.
     /// </summary>
+    private static readonly KeyValuePair<string, object?> MetricTag = EventStoreMetrics.Store("postgres");
+
     private async Task<List<PendingAppend>> WriteBatchAsync(List<PendingAppend> batch)
     {
         try
         {
-            var (outcomes, deferred) = await AppendGroupAsync(batch, CancellationToken.None);
+            var started = Stopwatch.GetTimestamp();
+            foreach (var request in batch)
+            {
+                EventStoreMetrics.QueueWait.Record(Stopwatch.GetElapsedTime(request.Enqueued, started).TotalMilliseconds, MetricTag);
+            }
+
+            var (outcomes, deferred) = await TryAppendInOneRoundTripAsync(batch, CancellationToken.None) is { } fast
+                ? (fast, [])
+                : await AppendGroupAsync(batch, CancellationToken.None);
+            EventStoreMetrics.GroupAppends.Record(batch.Count - deferred.Count, MetricTag);
+            EventStoreMetrics.GroupEvents.Record(outcomes.Sum(o => o.Request.Events.Count), MetricTag);
+            EventStoreMetrics.GroupDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, MetricTag);
             foreach (var (request, outcome) in outcomes)
             {
+                if (outcome.Error is WrongExpectedVersionException)
+                {
+                    EventStoreMetrics.Conflicts.Add(1, MetricTag);
+                }
+
                 outcome.Complete(request.Completion);
             }
 
@@ -249,6 +268,187 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
                 completion.TrySetResult(Result!);
             }
         }
+    }
+
+    /// <summary>
+    /// The common case in one round trip, commit included: every request of the group appends events and states
+    /// its expectation consistently (each stream's later requests expect what the earlier ones leave). One pipelined
+    /// batch without an explicit transaction, so PostgreSQL runs it as one implicit transaction committed at its end:
+    /// the append lock, then one <c>INSERT … SELECT</c> that checks, under the lock and with a fresh snapshot, that
+    /// every stream is where the group assumed and that no event id of the group is stored yet, and inserts all
+    /// rows or none (revisions = the stream's head + 1 + offset), then NOTIFY. Returns null when the group is not of
+    /// that shape or the check failed (nothing was written); the caller then decides request by request under the
+    /// lock (<see cref="AppendGroupAsync"/>), which gives the exact outcome of each one.
+    /// </summary>
+    private async Task<List<(PendingAppend Request, Outcome Outcome)>?> TryAppendInOneRoundTripAsync(List<PendingAppend> group, CancellationToken cancellationToken)
+    {
+        // Per stream: the head the group assumes (null = not known: Any / StreamExists first), must it exist, and
+        // the running offset of the next event within the group.
+        var streams = new Dictionary<string, (long? Head, bool MustExist, long Offset)>(StringComparer.Ordinal);
+        var ids = new HashSet<Guid>();
+        var count = 0;
+        foreach (var request in group)
+        {
+            if (request.Events.Count == 0)
+            {
+                return null;
+            }
+
+            foreach (var e in request.Events)
+            {
+                if (!ids.Add(e.EventId))
+                {
+                    return null;
+                }
+            }
+
+            var expected = request.Expected.Value;
+            if (!streams.TryGetValue(request.StreamId, out var stream))
+            {
+                stream = expected switch
+                {
+                    -1 => (null, false, 0),
+                    -2 => (-1, false, 0),
+                    -3 => (null, true, 0),
+                    var exact => (exact, false, 0),
+                };
+            }
+            else if (expected >= 0 || expected == -2)
+            {
+                // A later request on the same stream with an exact expectation: it must be what the earlier ones leave.
+                var after = stream.Head is { } head ? head + stream.Offset : (long?)null;
+                if (after is null || after != (expected == -2 ? -1 : expected))
+                {
+                    return null;
+                }
+            }
+
+            streams[request.StreamId] = stream with { Offset = stream.Offset + request.Events.Count };
+            count += request.Events.Count;
+        }
+
+        var streamIds = new string[count];
+        var offsets = new long[count];
+        var eventIds = new Guid[count];
+        var types = new string[count];
+        var data = new string[count];
+        var metadata = new string[count];
+        var running = new Dictionary<string, long>(StringComparer.Ordinal);
+        var i = 0;
+        foreach (var request in group)
+        {
+            var offset = running.GetValueOrDefault(request.StreamId);
+            foreach (var e in request.Events)
+            {
+                streamIds[i] = request.StreamId;
+                offsets[i] = offset++;
+                eventIds[i] = e.EventId;
+                types[i] = e.Type;
+                data[i] = EventStoreJson.DataToText(e.Data);
+                metadata[i] = EventStoreJson.SerializeMetadata(e.Metadata);
+                i++;
+            }
+
+            running[request.StreamId] = offset;
+        }
+
+        var headStreams = streams.Keys.ToArray();
+        var heads = headStreams.Select(s => streams[s].Head).ToArray();
+        var mustExist = headStreams.Select(s => streams[s].MustExist).ToArray();
+
+        var revisions = new long[count];
+        var positions = new long[count];
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var batch = new NpgsqlBatch(connection))
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({AppendLockKey})"));
+            var insert = new NpgsqlBatchCommand(
+                """
+                WITH heads AS (
+                    SELECT h.s, h.expected, h.must_exist,
+                           (SELECT max(e.stream_revision) FROM hotline_events e WHERE e.stream_id = h.s) AS actual
+                    FROM unnest($8::text[], $9::bigint[], $10::boolean[]) AS h(s, expected, must_exist)
+                ), ok AS (
+                    SELECT NOT EXISTS (SELECT 1 FROM heads
+                                       WHERE (expected IS NOT NULL AND COALESCE(actual, -1) <> expected)
+                                          OR (must_exist AND actual IS NULL))
+                       AND NOT EXISTS (SELECT 1 FROM hotline_events WHERE event_id = ANY($3)) AS ok
+                )
+                INSERT INTO hotline_events (stream_id, stream_revision, event_id, type, data, metadata, created)
+                SELECT u.s, COALESCE(h.actual, -1) + 1 + u.k, u.id, u.t, u.d, u.m, $7
+                FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS u(s, k, id, t, d, m, n)
+                JOIN heads h ON h.s = u.s
+                WHERE (SELECT ok FROM ok)
+                ORDER BY u.n
+                RETURNING event_id, stream_revision, position
+                """);
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = streamIds });
+            insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = offsets });
+            insert.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = eventIds });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = types });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = time.GetUtcNow() });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = headStreams });
+            insert.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = heads });
+            insert.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = mustExist });
+            batch.BatchCommands.Add(insert);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_notify('{Channel}', '')"));
+
+            var index = new Dictionary<Guid, int>(count);
+            for (var k = 0; k < count; k++)
+            {
+                index[eventIds[k]] = k;
+            }
+
+            var returned = 0;
+            var committing = Stopwatch.GetTimestamp();
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+            {
+                await reader.NextResultAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var k = index[reader.GetGuid(0)];
+                    revisions[k] = reader.GetInt64(1);
+                    positions[k] = reader.GetInt64(2);
+                    returned++;
+                }
+
+                while (await reader.NextResultAsync(cancellationToken))
+                {
+                }
+            }
+
+            // The implicit transaction commits when the batch completes: the round trip is the commit.
+            EventStoreMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(committing).TotalMilliseconds, MetricTag);
+            if (returned == 0)
+            {
+                return null; // a stream moved or an id is stored: nothing written, decide each request under the lock
+            }
+
+            if (returned != count)
+            {
+                throw new InvalidOperationException($"The group append wrote {returned} of {count} events.");
+            }
+        }
+
+        for (var k = 1; k < count; k++)
+        {
+            if (positions[k] <= positions[k - 1])
+            {
+                throw new InvalidOperationException("PostgreSQL handed out event positions out of order.");
+            }
+        }
+
+        var outcomes = new List<(PendingAppend Request, Outcome Outcome)>(group.Count);
+        i = 0;
+        foreach (var request in group)
+        {
+            i += request.Events.Count;
+            outcomes.Add((request, new Outcome(new AppendResult(revisions[i - 1], positions[i - 1]), null)));
+        }
+
+        return outcomes;
     }
 
     private async Task<(List<(PendingAppend Request, Outcome Outcome)> Outcomes, List<PendingAppend> Deferred)> AppendGroupAsync(
@@ -413,7 +613,9 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
             }
         }
 
+        var committing = Stopwatch.GetTimestamp();
         await tx.CommitAsync(cancellationToken);
+        EventStoreMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(committing).TotalMilliseconds, MetricTag);
         return (outcomes, deferred);
     }
 
@@ -425,6 +627,7 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
         public IReadOnlyList<EventData> Events { get; } = events;
         public CancellationToken CancellationToken { get; } = cancellationToken;
         public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public long Enqueued { get; } = Stopwatch.GetTimestamp();
     }
 
     public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(string streamId, long fromRevision = 0, CancellationToken cancellationToken = default) =>

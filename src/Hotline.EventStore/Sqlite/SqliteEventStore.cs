@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -107,9 +108,19 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         }
     }
 
+    private static readonly KeyValuePair<string, object?> MetricTag = EventStoreMetrics.Store("sqlite");
+
     private void WriteBatch(List<PendingAppend> batch)
     {
         var outcomes = new (AppendResult? Result, Exception? Error)[batch.Count];
+        var started = Stopwatch.GetTimestamp();
+        var events = 0;
+        foreach (var request in batch)
+        {
+            EventStoreMetrics.QueueWait.Record(Stopwatch.GetElapsedTime(request.Enqueued, started).TotalMilliseconds, MetricTag);
+            events += request.Events.Count;
+        }
+
         try
         {
             var connection = writer ??= OpenWriter();
@@ -129,10 +140,16 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
                         tx.Rollback("append");
                         tx.Release("append");
                         outcomes[i] = (null, e);
+                        if (e is WrongExpectedVersionException)
+                        {
+                            EventStoreMetrics.Conflicts.Add(1, MetricTag);
+                        }
                     }
                 }
 
+                var committing = Stopwatch.GetTimestamp();
                 tx.Commit();
+                EventStoreMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(committing).TotalMilliseconds, MetricTag);
             }
         }
         catch (Exception e) when (e is SqliteException or InvalidOperationException or IOException)
@@ -148,6 +165,9 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
             return;
         }
 
+        EventStoreMetrics.GroupAppends.Record(batch.Count, MetricTag);
+        EventStoreMetrics.GroupEvents.Record(events, MetricTag);
+        EventStoreMetrics.GroupDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, MetricTag);
         for (var i = 0; i < batch.Count; i++)
         {
             if (outcomes[i].Error is { } error)
@@ -169,6 +189,7 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         public IReadOnlyList<EventData> Events { get; } = events;
         public CancellationToken CancellationToken { get; } = cancellationToken;
         public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public long Enqueued { get; } = Stopwatch.GetTimestamp();
     }
 
     private AppendResult Append(SqliteConnection connection, SqliteTransaction tx, string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, out bool wrote)
