@@ -14,6 +14,12 @@ public sealed record KamailioEvent(
 
     public int? Code(string name) => this[name] is { } s && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? (int)v : null;
 
+    /// <summary>The delivery sequence number kamailio.cfg gives every event (null from an older cfg or a fake peer).</summary>
+    public long? Seq => Number("seq");
+
+    /// <summary>Kamailio's start time: sequence numbers restart when it changes.</summary>
+    public long? Boot => Number("boot");
+
     public long? Number(string name) => this[name] is { } s && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
 
     /// <summary>Parses an evapi payload; null when it is not an event of ours (no "event" or "callid").</summary>
@@ -33,7 +39,9 @@ public sealed record KamailioEvent(
                 _ => "",
             };
         }
-        if (!fields.TryGetValue("event", out var name) || !fields.TryGetValue("callid", out var callId) || name.Length == 0 || callId.Length == 0) return null;
+        if (!fields.TryGetValue("event", out var name) || name.Length == 0) return null;
+        if (name == "replayed") return new KamailioEvent(name, "", now, fields); // the marker after a replay: no call
+        if (!fields.TryGetValue("callid", out var callId) || callId.Length == 0) return null;
         var at = now;
         if (fields.TryGetValue("ts", out var ts) && double.TryParse(ts, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0)
         {

@@ -43,6 +43,11 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _connections;
 
+    // At-least-once delivery from kamailio.cfg: the last (boot, seq) handled, and the last one acknowledged.
+    private long _boot;
+    private long _lastSeq;
+    private long _ackedSeq;
+
     public KamailioTelephony(ICallEventSink sink, KamailioOptions options, TimeProvider? time = null, ILogger<KamailioTelephony>? logger = null, HttpClient? http = null)
     {
         _sink = sink;
@@ -91,11 +96,10 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
                 }
                 _logger.LogInformation("Connected to Kamailio evapi at {Host}:{Port}", _options.EvapiHost, _options.EvapiPort);
                 delay = _options.ReconnectInitialDelay;
-                if (reconnect)
-                {
-                    // Events sent while we were away are lost (evapi does not buffer): ask Kamailio what is still up.
-                    _ = Task.Run(() => ReconcileAsync(ct), ct);
-                }
+                if (reconnect) _logger.LogInformation("Reconnected to Kamailio evapi; asking for the events kept while we were away");
+                // kamailio.cfg keeps every event until we acknowledge it; "replay" sends the unacknowledged ones again, in
+                // order, followed by a "replayed" marker, and only then resumes live delivery.
+                await SendAsync("replay", ct);
                 await ReadLoopAsync(stream, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -141,6 +145,47 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
             {
                 await HandlePayloadAsync(payload, ct);
             }
+            await AcknowledgeAsync(ct);
+        }
+    }
+
+    /// <summary>Tells Kamailio it may forget every event up to the last one handled (one small command per read).</summary>
+    private async Task AcknowledgeAsync(CancellationToken ct)
+    {
+        long boot, seq;
+        lock (_gate)
+        {
+            (boot, seq) = (_boot, _lastSeq);
+            if (seq <= _ackedSeq) return;
+            _ackedSeq = seq;
+        }
+        try
+        {
+            await SendAsync(FormattableString.Invariant($"ack {boot} {seq}"), ct);
+        }
+        catch (TelephonyCommandException e)
+        {
+            // Not acknowledged: Kamailio replays these after the reconnect, and the sequence check drops them.
+            _logger.LogDebug(e, "ack {Seq} not sent", seq);
+        }
+    }
+
+    /// <summary>False when the event was handled before (a replay of something we already had).</summary>
+    private bool Admit(KamailioEvent e)
+    {
+        if (e.Seq is not { } seq || e.Boot is not { } boot) return true;
+        lock (_gate)
+        {
+            if (boot != _boot)
+            {
+                // Kamailio restarted: its numbering starts again.
+                _boot = boot;
+                _lastSeq = 0;
+                _ackedSeq = 0;
+            }
+            if (seq <= _lastSeq) return false;
+            _lastSeq = seq;
+            return true;
         }
     }
 
@@ -156,7 +201,14 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
             _logger.LogWarning(ex, "Kamailio sent a payload that is not JSON: {Payload}", payload);
             return;
         }
-        if (e is null) return;
+        if (e is null || !Admit(e)) return;
+        if (e.Event == "replayed")
+        {
+            _logger.LogInformation("Kamailio replayed {Count} kept events (up to {Last})", e["count"] ?? "0", e["last"] ?? "0");
+            // The replay brought every fact we missed; a call we still think is up but Kamailio no longer has is over.
+            _ = Task.Run(() => ReconcileAsync(ct), ct);
+            return;
+        }
         foreach (var callEvent in Map(e))
         {
             try
@@ -220,10 +272,31 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
                         "agent" => CallEndedBy.Agent,
                         _ => state.Released ? CallEndedBy.System : CallEndedBy.Unknown,
                     };
-                    if (state.Released && by == CallEndedBy.Unknown) by = CallEndedBy.System;
+                    if ((state.Released || state.PendingTransfer is not null) && by == CallEndedBy.Unknown) by = CallEndedBy.System;
                     var cause = state.Released ? "released" : state.Transferred ? "transferred" : "NORMAL_CLEARING";
                     CallEvent ended = new CallEnded($"{id}:ended", id, e.At, src, by, cause);
                     return state.PendingTransfer is { } transfer ? [transfer, ended] : [ended];
+                case "rejected":
+                case "overflowed":
+                    // A call that arrived while Hotline was unreachable for longer than OUTAGE_GRACE_S: the caller got 503
+                    // (or went to the overflow destination). Recorded as offered and lost, so it is counted and called back.
+                    _calls.TryRemove(id, out _);
+                    return [
+                        new CallOffered($"{id}:offered", id, e.At, src,
+                            CallerNumber: e["caller"] ?? "anonymous",
+                            DialledNumber: e["dialled"] ?? "",
+                            Trunk: e["trunk"],
+                            IvrPath: e["ivr"],
+                            RequestedSkill: e["skill"],
+                            Elderly: IsYes(e["elderly"]),
+                            Vip: IsYes(e["vip"]),
+                            CallerName: e["callerName"]?.Trim('"', ' ') is { Length: > 0 } rejectedName ? rejectedName : null),
+                        new CallAbandoned($"{id}:abandoned", id, e.At, src, e["skill"],
+                            e.Event == "rejected" ? $"hotline unreachable: {e["code"] ?? "503"} to the caller" : $"hotline unreachable: overflow to {e["target"]}"),
+                    ];
+                case "transfer_failed":
+                    _logger.LogWarning("Kamailio could not transfer {CallId}: {Reason}", id, e["reason"]);
+                    return [];
                 case "cancel":
                     _calls.TryRemove(id, out _);
                     return state.Answered ? [] : [new CallAbandoned($"{id}:abandoned", id, e.At, src, state.Skill, "caller hung up (CANCEL)")];

@@ -7,7 +7,8 @@ namespace Hotline.Telephony.Kamailio.Tests;
 /// <summary>
 /// The adapter's commands against a real Kamailio with real SIP (no server): the ACD routes, the caller's DTMF by SIP
 /// INFO arrives, and the hotline releases talking calls (dlg.terminate_dlg, then dlg.list reconciliation).
-/// A hotline-initiated transfer (TransferAsync → dlg_refer) is not covered with real SIP yet: see the adapter README.
+/// A hotline-initiated transfer moves the caller to the external line (REFER to the caller, the caller's new INVITE
+/// through Kamailio to TRANSFER_GW) and releases the agent's phone.
 /// </summary>
 public sealed class KamailioControlTests(ITestOutputHelper output)
 {
@@ -61,6 +62,76 @@ public sealed class KamailioControlTests(ITestOutputHelper output)
             await adapter.ReleaseAsync(released, "again", ct);
             await Task.Delay(300);
             Assert.Single(sink.For(released), e => e is CallEnded);
+        }
+        catch
+        {
+            output.WriteLine("---- kamailio log (tail) ----\n" + (kamailio.Log.Length > 4000 ? kamailio.Log[^4000..] : kamailio.Log));
+            foreach (var f in Directory.GetFiles(dir, "*_errors.log")) output.WriteLine($"---- {Path.GetFileName(f)} ----\n" + await File.ReadAllTextAsync(f));
+            throw;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            try { await run; } catch (OperationCanceledException) { }
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
+    public async Task Hotline_transfer_moves_the_caller_to_110_and_releases_the_agent_phone()
+    {
+        Assert.True(KamailioProcess.IsInstalled, "kamailio and sipp are needed");
+        var dir = Directory.CreateTempSubdirectory("hotline-sipxfer-").FullName;
+        var port = KamailioProcess.FreeUdpPort();
+        var linePort = KamailioProcess.FreeUdpPort();
+        await using var kamailio = await KamailioProcess.StartAsync(lifetimeSeconds: 90,
+            defines: new Dictionary<string, string> { ["TRANSFER_GW"] = $"\"sip:127.0.0.1:{linePort}\"" });
+        await using var phone = Sipp.Phone("agent-phone", port, dir, timeoutSeconds: 90);
+        await using var line110 = Sipp.Phone("external-line", linePort, dir, timeoutSeconds: 90); // the 110 side behind the trunk
+        var sink = new RecordingSink();
+        using var adapter = new KamailioTelephony(new CallEventNormalizer(sink), new KamailioOptions
+        {
+            EvapiPort = kamailio.EvapiPort,
+            JsonRpcUrl = kamailio.JsonRpcUrl,
+            AgentUriTemplate = $"sip:{{agentId}}@127.0.0.1:{port}",
+        });
+        using var stop = new CancellationTokenSource();
+        var run = adapter.RunAsync(stop.Token);
+        try
+        {
+            await adapter.WaitUntilConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+            await using var caller = Sipp.Callers("caller-transferred", "xfer", "33", calls: 1, rate: 1, limit: 1, kamailio.SipPort, dir, timeoutSeconds: 60);
+            var callId = Sipp.CallId("xfer", 1);
+            var ct = CancellationToken.None;
+            await sink.WaitForAsync<CallOffered>(callId);
+            await adapter.RouteToAgentAsync(callId, "A7", "ignored-by-template", ct);
+            await sink.WaitForAsync<CallAnswered>(callId, a => a.AgentId == "A7");
+            Assert.Equal("5", (await sink.WaitForAsync<DtmfReceived>(callId)).Digits);
+
+            var before = DateTimeOffset.UtcNow;
+            await adapter.TransferAsync(callId, "110", "市民报警：小区内有人持刀争执", ct);
+            var transferred = await sink.WaitForAsync<CallTransferred>(callId);
+            var ended = await sink.WaitForAsync<CallEnded>(callId);
+
+            // The record: where to, why, by which agent, when.
+            Assert.Equal("110", transferred.Target);
+            Assert.Equal("市民报警：小区内有人持刀争执", transferred.Reason);
+            Assert.Equal("A7", transferred.AgentId);
+            Assert.InRange(transferred.OccurredAt, before.AddSeconds(-1), DateTimeOffset.UtcNow);
+            Assert.Equal(CallEndedBy.System, ended.EndedBy);
+            Assert.Equal("transferred", ended.Cause);
+
+            // The caller took the REFER and the BYE of the hotline leg, called 110 through Kamailio, talked and hung up.
+            Assert.True(await caller.WaitAsync(TimeSpan.FromSeconds(30)) == 0, $"{caller.Stats()}\n{caller.Log}");
+            Assert.Equal(new SippStats(1, 1, 0), caller.Stats());
+            await line110.StopAsync();
+            Assert.Equal(new SippStats(1, 1, 0), line110.Stats()); // 110 answered the caller and got the caller's BYE
+            await phone.StopAsync();
+            Assert.Equal(new SippStats(1, 1, 0), phone.Stats()); // the agent's phone was released (BYE)
+            Assert.Contains("hotline: transfer leg [" + callId + "]", kamailio.Log, StringComparison.Ordinal);
+            await Task.Delay(300);
+            Assert.Empty(await kamailio.Rpc.ListDialogsAsync(ct));
+            Assert.Equal(["CallOffered", "CallRinging", "CallAnswered", "DtmfReceived", "CallTransferred", "CallEnded"], sink.KindsFor(callId));
         }
         catch
         {

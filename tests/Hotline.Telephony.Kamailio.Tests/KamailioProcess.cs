@@ -41,7 +41,8 @@ public sealed class KamailioProcess : IAsyncDisposable
 
     public static bool IsInstalled => File.Exists("/usr/sbin/kamailio") && File.Exists("/usr/bin/sipp");
 
-    public static async Task<KamailioProcess> StartAsync(int lifetimeSeconds = 240, int ringMs = 8000)
+    /// <summary>Starts Kamailio; <paramref name="defines"/> are extra <c>-A NAME=value</c> (string values with their quotes).</summary>
+    public static async Task<KamailioProcess> StartAsync(int lifetimeSeconds = 240, int ringMs = 8000, IReadOnlyDictionary<string, string>? defines = null)
     {
         var dir = System.IO.Directory.CreateTempSubdirectory("hotline-kamailio-").FullName;
         var sip = FreeUdpPort();
@@ -52,10 +53,15 @@ public sealed class KamailioProcess : IAsyncDisposable
         {
             "-s", "TERM", lifetimeSeconds.ToString(CultureInfo.InvariantCulture), "/usr/sbin/kamailio", "-DD", "-E", "-f", ConfigPath,
             "-A", $"SIP_PORT={sip}", "-A", $"HTTP_PORT={http}", "-A", $"EVAPI_BIND=\"127.0.0.1:{evapi}\"",
-            "-A", "CHILDREN=4", "-A", $"RING_MS={ringMs}", "-m", "64", "-M", "8",
+            "-A", "CHILDREN=4", "-A", $"RING_MS={ringMs}", "-A", $"HOTLINE_URI=\"sip:hotline@127.0.0.1:{sip}\"", "-m", "64", "-M", "8",
         })
         {
             psi.ArgumentList.Add(a);
+        }
+        foreach (var (name, value) in defines ?? new Dictionary<string, string>())
+        {
+            psi.ArgumentList.Add("-A");
+            psi.ArgumentList.Add($"{name}={value}");
         }
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start kamailio");
         var k = new KamailioProcess(process, sip, http, evapi, dir);

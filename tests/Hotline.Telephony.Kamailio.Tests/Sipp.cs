@@ -40,11 +40,11 @@ public sealed class Sipp : IAsyncDisposable
     public static string CallId(string tag, int n) => FormattableString.Invariant($"{n}-{tag}@hotline");
 
     /// <summary>Callers: <paramref name="calls"/> calls of <paramref name="scenario"/>, at most <paramref name="limit"/> at once.</summary>
-    public static Sipp Callers(string scenario, string tag, string prefix, int calls, int rate, int limit, int sipPort, string directory, int timeoutSeconds = 150) =>
+    public static Sipp Callers(string scenario, string tag, string prefix, int calls, int rate, int limit, int sipPort, string directory, int timeoutSeconds = 150, IEnumerable<string>? extra = null) =>
         Start(scenario, directory, timeoutSeconds,
-            ["-i", "127.0.0.1", "-p", "0", $"127.0.0.1:{sipPort}", "-m", $"{calls}", "-r", $"{rate}", "-l", $"{limit}",
+            new[] {"-i", "127.0.0.1", "-p", "0", $"127.0.0.1:{sipPort}", "-m", $"{calls}", "-r", $"{rate}", "-l", $"{limit}",
              "-cid_str", $"%u-{tag}@hotline", "-key", "prefix", prefix, "-timeout", $"{timeoutSeconds - 10}s", "-timeout_error",
-             "-recv_timeout", "90000", "-max_recv_loops", "5000"], tag);
+             "-recv_timeout", "90000", "-max_recv_loops", "5000"}.Concat(extra ?? []), tag);
 
     /// <summary>An agent's phone listening on <paramref name="port"/>.</summary>
     public static Sipp Phone(string scenario, int port, string directory, int timeoutSeconds = 200) =>
