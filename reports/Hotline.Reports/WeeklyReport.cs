@@ -217,26 +217,13 @@ public sealed record WeeklyReport
         var repeat = Analysis.Clusters.FindRepeatCallers(cur, options.Clusters);
 
         Step("专项与督办", 0.92);
-        // One vectorised multi-keyword search per topic (SearchValues), each list counted once (the profile had this at
-        // 0.44 s CPU per 100,000 tickets with keywords.Any(Contains) and the previous period counted twice).
-        var special = options.SpecialTopics.Select(s =>
-        {
-            var keywords = System.Buffers.SearchValues.Create(s.Keywords, StringComparison.Ordinal);
-            int Count(List<TicketFact> list)
-            {
-                var n = 0;
-                foreach (var t in list)
-                {
-                    n += t.Summary.AsSpan().ContainsAny(keywords) ? 1 : 0;
-                }
-
-                return n;
-            }
-
-            var previous = prev.Select(Count).ToList();
-            return new SpecialTopicRow(s.Name, string.Join("、", s.Keywords),
-                new Comparison(s.Name, Count(cur), previous[0], previous.Average(), hasLastYear ? Count(lastYear) : null));
-        }).ToList();
+        // Every topic counted in one pass per list (the 1M-ticket profile had five Contains/SearchValues scans per summary at 3.2 s CPU).
+        var topics = new KeywordTopics(options.SpecialTopics.Select(t => t.Keywords).ToList());
+        var curTopics = topics.Count(cur);
+        var prevTopics = prev.Select(topics.Count).ToList();
+        var lastYearTopics = hasLastYear ? topics.Count(lastYear) : null;
+        var special = options.SpecialTopics.Select((s, k) => new SpecialTopicRow(s.Name, string.Join("、", s.Keywords),
+            new Comparison(s.Name, curTopics[k], prevTopics[0][k], prevTopics.Average(p => p[k]), lastYearTopics?[k]))).ToList();
         var specialTickets = cur.Where(t => t.Category1 == "突发与专项" || t.Urgency == Urgency.VeryUrgent)
             .OrderBy(t => t.RegisteredAt).Take(options.MaxListedTickets).ToList();
 
@@ -281,4 +268,56 @@ public sealed record WeeklyReport
     public KpiRow Kpi(KpiDefinition kpi) => Overview.First(r => r.Kpi.Id == kpi.Id);
 
     private static IEnumerable<DateOnly> Days(ReportPeriod p) => Enumerable.Range(0, p.Days).Select(i => p.Start.AddDays(i));
+}
+
+/// <summary>
+/// Counts, per topic, the tickets whose summary contains any of the topic's keywords — all topics in one scan of each
+/// summary: a 64K-bit table of keyword first characters skips almost every position, the few candidates are checked
+/// with <c>StartsWith</c>.
+/// </summary>
+internal sealed class KeywordTopics
+{
+    private readonly System.Collections.BitArray first = new(char.MaxValue + 1);
+    private readonly Dictionary<char, (string Keyword, int Topic)[]> byFirst;
+    private readonly int topics;
+
+    public KeywordTopics(IReadOnlyList<string[]> keywordsPerTopic)
+    {
+        topics = keywordsPerTopic.Count;
+        byFirst = keywordsPerTopic.SelectMany((ks, topic) => ks.Where(k => k.Length > 0).Select(k => (Keyword: k, Topic: topic)))
+            .GroupBy(x => x.Keyword[0]).ToDictionary(g => g.Key, g => g.ToArray());
+        foreach (var c in byFirst.Keys)
+        {
+            first[c] = true;
+        }
+    }
+
+    public int[] Count(IReadOnlyList<TicketFact> tickets)
+    {
+        var counts = new int[topics];
+        var hit = new bool[topics];
+        foreach (var t in tickets)
+        {
+            var text = t.Summary.AsSpan();
+            Array.Clear(hit);
+            for (var i = 0; i < text.Length; i++)
+            {
+                if (!first[text[i]])
+                {
+                    continue;
+                }
+
+                foreach (var (keyword, topic) in byFirst[text[i]])
+                {
+                    if (!hit[topic] && text[i..].StartsWith(keyword, StringComparison.Ordinal))
+                    {
+                        hit[topic] = true;
+                        counts[topic]++;
+                    }
+                }
+            }
+        }
+
+        return counts;
+    }
 }

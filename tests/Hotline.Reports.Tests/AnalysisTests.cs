@@ -25,6 +25,28 @@ public class AnalysisTests
     }
 
     [Fact]
+    public void Special_topics_count_each_ticket_once_when_any_of_its_keywords_occurs()
+    {
+        var facts = DemoWeekGenerator.Generate(new DateOnly(2025, 12, 8), 1500, 5); // December: 供暖 is in season
+        var tickets = facts.TicketsIn(facts.Period);
+        var options = WeeklyReportOptions.Default with
+        {
+            // overlapping keywords (暖气 inside 暖气片) and a keyword shared by two topics: still one count per ticket and topic
+            SpecialTopics = [("供暖", ["供暖", "暖气", "暖气片"]), ("停水停电", ["停水", "停电"]), ("物业", ["物业", "暖气"])],
+        };
+
+        var report = WeeklyReport.Build(facts, options);
+
+        foreach (var (name, keywords) in options.SpecialTopics)
+        {
+            var expected = tickets.Count(t => keywords.Any(k => t.Summary.Contains(k, StringComparison.Ordinal)));
+            Assert.Equal(expected, report.SpecialTopics.Single(r => r.Name == name).Counts.Current);
+        }
+
+        Assert.True(report.SpecialTopics[0].Counts.Current > 0, "the December demo week mentions 供暖");
+    }
+
+    [Fact]
     public void Planted_topic_raises_a_rising_alert()
     {
         var facts = DemoWeekGenerator.Generate(Week, 1000, 11, new DemoOptions { Topic = new PlantedTopic("电动车充电桩", 50) });
