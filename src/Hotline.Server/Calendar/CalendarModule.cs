@@ -41,6 +41,15 @@ public sealed class CalendarDeadlines : IDeadlinePolicy
 
     public const string Stream = "calendar";
 
+    /// <summary>Stores one imported year in the calendar stream (the same year and days twice is one event) and uses it from now on.</summary>
+    public async Task ImportAsync(YearSchedule year, string by, DateTimeOffset at, IEventStore store, EventSerializer serializer, CancellationToken ct)
+    {
+        var imported = new HolidayYearImported(year.Year, year.OffDays.Order().ToList(), year.MakeUpWorkingDays.Order().ToList(), by, at);
+        var id = DeterministicId.From("calendar", year.Year.ToString(System.Globalization.CultureInfo.InvariantCulture), string.Join(',', imported.OffDays), string.Join(',', imported.MakeUpWorkingDays));
+        await store.AppendAsync(Stream, ExpectedRevision.Any, [serializer.ToEventData(imported, id, new EventMetadata(imported.By, null, null, imported.At))], ct);
+        Use(Schedule.WithYear(year));
+    }
+
     /// <summary>Loads every imported year from the calendar stream on top of the built-in official years.</summary>
     public async Task LoadAsync(IEventStore store, EventSerializer serializer, CancellationToken ct)
     {
@@ -74,10 +83,7 @@ public static class CalendarModule
             {
                 return Results.ValidationProblem(e.Errors.GroupBy(x => x.Field).ToDictionary(g => g.Key, g => g.Select(x => x.Reason).ToArray()), title: "节假日安排导入失败");
             }
-            var imported = new HolidayYearImported(year.Year, year.OffDays.Order().ToList(), year.MakeUpWorkingDays.Order().ToList(), Auth.ClaimsPrincipalExtensions.UserId(user), time.GetUtcNow());
-            var id = DeterministicId.From("calendar", year.Year.ToString(System.Globalization.CultureInfo.InvariantCulture), string.Join(',', imported.OffDays), string.Join(',', imported.MakeUpWorkingDays));
-            await store.AppendAsync(CalendarDeadlines.Stream, ExpectedRevision.Any, [serializer.ToEventData(imported, id, new EventMetadata(imported.By, null, null, imported.At))], ct);
-            deadlines.Use(deadlines.Schedule.WithYear(year));
+            await deadlines.ImportAsync(year, Auth.ClaimsPrincipalExtensions.UserId(user), time.GetUtcNow(), store, serializer, ct);
             // Recompute the open provisional deadlines right away (the job also runs daily as a catch-up, so a failed
             // trigger here loses nothing; the import itself is already stored).
             var recompute = "scheduled";

@@ -113,7 +113,7 @@ public sealed class ChaseFortnightTests
         var catalogued = await h.RegisterAsync(category: "010201");        // 城乡建设/物业 → 市住建局 (catalogue)
         var fallbackOnly = await h.RegisterAsync(category: "180101");      // 其他 → only the district fallback: a person decides
         var held = await h.RegisterAsync(category: "010201");
-        await h.ActAsync(held, new AddProgressNote(null, "暂缓：等待来电人补充地址", "disp1"));
+        await h.ActAsync(held, new HoldDispatch("等待来电人补充地址", "disp1"));
 
         var job = h.Job<AutoDispatchJob>();
         h.Clock.Set(Local("2025-12-30 09:20"));
@@ -130,7 +130,7 @@ public sealed class ChaseFortnightTests
         Assert.Equal(TicketState.Registered, (await h.Tickets.LoadAsync(fallbackOnly, CancellationToken.None)).Ticket.State);
         Assert.Equal(TicketState.Registered, (await h.Tickets.LoadAsync(held, CancellationToken.None)).Ticket.State);
         var attention = h.Services.GetService(typeof(DispatchAttention)) as DispatchAttention;
-        Assert.Equal(new[] { "派单员暂缓", "派单目录无唯一承办单位" }, attention!.Current.Select(x => x.Reason).Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal(new[] { "派单员暂缓", "派单目录无对应承办单位" }, attention!.Current.Select(x => x.Reason).Order(StringComparer.Ordinal).ToArray());
 
         // Dispatch limit for 一般 = 1 working day → 24:00 Dec 31; the dispatchers are urged once after it.
         foreach (var at in new[] { "2025-12-31 23:59", "2026-01-01 00:01", "2026-01-01 08:00", "2026-01-02 08:00" })

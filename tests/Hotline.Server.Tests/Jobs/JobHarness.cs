@@ -43,7 +43,7 @@ public sealed class JobHarness : IAsyncDisposable
         s.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         s.AddSingleton<TimeProvider>(Clock);
         s.AddSingleton<IEventStore>(_ => new SqliteEventStore($"Data Source={Path.Combine(_dir, "events.db")}", Clock));
-        s.AddSingleton(_ => new EventSerializer(TicketEventTypes.All.Append(typeof(TicketNumberAssigned))));
+        s.AddSingleton(_ => new EventSerializer(TicketEventTypes.All.Append(typeof(TicketNumberAssigned)).Append(typeof(HolidayYearImported))));
         s.AddSingleton(_ => new CalendarDeadlines(TimeLimitRules.Default, HolidaySchedule.Official));
         s.AddSingleton(_ => DemoCity.Create());
         s.AddSingleton(sp => new TicketContext(sp.GetRequiredService<CalendarDeadlines>(), sp.GetRequiredService<CityReference>()));
