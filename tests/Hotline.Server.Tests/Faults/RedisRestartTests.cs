@@ -70,6 +70,37 @@ public sealed class RedisRestartTests(ITestOutputHelper output)
         Assert.True(gaps.Count == 0, "Redis restart gaps:\n" + string.Join("\n", gaps));
     }
 
+    [Fact]
+    public async Task Agents_that_were_ready_or_not_ready_come_back_in_that_state_after_a_redis_restart()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var settings = FaultSettings.Relaxed();
+        settings["Hotline:Queue"] = "Redis";
+        settings["ConnectionStrings:Redis"] = redis.ConnectionString;
+        await using var server = await ServerProcess.StartAsync(settings);
+        using var agent1 = await ApiClient.LoginAsync(server, "agent1");
+        using var agent2 = await ApiClient.LoginAsync(server, "agent2");
+        await using var hub1 = await HubClient.ConnectAsync(server.BaseAddress, "hubs/agent", agent1.Token);
+        await using var hub2 = await HubClient.ConnectAsync(server.BaseAddress, "hubs/agent", agent2.Token);
+        Assert.Equal("Ready", (string?)(await hub1.InvokeAsync("GoReady"))!["status"]);
+        await hub2.InvokeAsync("GoReady");
+        Assert.Equal("NotReady", (string?)(await hub2.InvokeAsync("GoNotReady", "培训"))!["status"]);
+        await Task.Delay(500); // let the event-store subscription catch up (the restore reads the folded records)
+
+        await redis.RestartAsync(); // SIGKILL, empty dataset
+
+        var ready = await RetryAsync(() => hub1.InvokeAsync("GetState"));
+        var notReady = await RetryAsync(() => hub2.InvokeAsync("GetState"));
+        output.WriteLine($"after the restart: {ready?.ToJsonString()} / {notReady?.ToJsonString()}");
+        Assert.Equal("Ready", (string?)ready!["status"]);
+        Assert.Equal("NotReady", (string?)notReady!["status"]);
+        Assert.Equal("培训", (string?)notReady["reason"]);
+
+        // The restored ready agent is in line for calls again.
+        var callId = await CallAsync(agent1, hub1, "13955556666");
+        Assert.True((bool)(await hub1.InvokeAsync("HangUp", callId))!);
+    }
+
     private static async Task<string> CallAsync(ApiClient agent, HubClient hub, string caller)
     {
         var (status, injected, _) = await agent.SendAsync(HttpMethod.Post, "api/dev/calls", new { caller });
