@@ -156,6 +156,9 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
                     continue;
                 }
                 Assert.True(Count("CallConnected") == 1 && Count("CallFinished") == 1 && Count("CallAbandonedInQueue") == 0, what);
+                // The caller's SIP INFO (Signal=2) is on the record once; calls without INFO have no digits.
+                var digits = calls.Where(r => r.Type == "CallDigitsReceived").Select(r => r.Text("digits")).ToList();
+                Assert.True(kind is "caller-hangup" or "busy" ? digits.SequenceEqual(["2"]) : digits.Count == 0, what);
                 var finished = calls.Single(r => r.Type == "CallFinished");
                 var connected = calls.Single(r => r.Type == "CallConnected");
                 Assert.True(finished.Text("agentId") == connected.Text("agentId"), what);

@@ -13,7 +13,7 @@ public sealed partial class ChannelsEndToEndTests
 {
     private static Dictionary<string, string> Settings(FakeGateway gateway, string mailDrop) => new()
     {
-        ["Hotline:Channels:GatewayUrl"] = gateway.Url,
+        ["Hotline:Outbox:GatewayUrl"] = gateway.Url,
         ["Hotline:Channels:MailDropDirectory"] = mailDrop,
         ["Hotline:Channels:MailPollSeconds"] = "0.3",
         ["Hotline:Channels:Partners:0:Id"] = "city-app",
@@ -40,7 +40,7 @@ public sealed partial class ChannelsEndToEndTests
         var digits = SixDigits().Match((string)sms["text"]!).Value;
 
         var appeal = new { phone, code = "000000", name = "李女士", type = "投诉", categoryCode = "020301", areaCode = "010101", address = "湖滨路 12 号", content = "小区旁工地夜间施工噪音严重，影响休息。",
-            photos = new[] { "data:image/png;base64," + Convert.ToBase64String([0x89, 0x50, 0x4E, 0x47, 1, 2, 3]) } };
+            photos = new[] { "data:image/png;base64," + Convert.ToBase64String(Png) } };
         var wrong = await http.PostAsJsonAsync("api/public/appeals", appeal);
         Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
 
@@ -132,18 +132,27 @@ public sealed partial class ChannelsEndToEndTests
         Assert.DoesNotContain((await agent.GetJsonAsync("api/drafts")).AsArray(), d => (string?)d!["id"] == (string?)mailDraft["id"]);
     }
 
+    /// <summary>
+    /// Citizen SMS acknowledgements and the 催办 the sign-for chase job writes for a unit go through the same outbox and
+    /// gateway adapter; across a kill -9 each reaches the gateway exactly once.
+    /// </summary>
     [Fact]
     public async Task Outbox_delivers_each_message_once_across_a_kill_9()
     {
         await using var gateway = new FakeGateway();
         var mailDrop = Directory.CreateTempSubdirectory("maildrop-").FullName;
         var settings = Settings(gateway, mailDrop);
+        // The sign-for chase job runs every second and urges every task not yet signed for (the limit is "near" at once).
+        settings["Hotline:Jobs:SignForChaseSeconds"] = "1";
+        settings["Hotline:Jobs:SignForUrgeMinutesBefore"] = "100000";
         var first = await ServerProcess.StartAsync(settings);
         using var http = first.CreateClient();
 
         await SmsAsync(http, "c-1", "13600000001");
         await SmsAsync(http, "c-2", "13600000002");
+        await DispatchedTicketAsync(first, "zjj");
         await gateway.WaitForAsync(m => (string?)m["to"] == "13600000002");
+        await gateway.WaitForAsync(m => (string?)m["to"] == "zjj" && (string?)m["kind"] == "urge" && (string?)m["channel"] == "单位通知");
         using (var super = await ApiClient.LoginAsync(first, "super1"))
             await WaitAsync(async () => (await super.GetJsonAsync("api/outbox?pending=true")).AsArray().Count == 0 ? new JsonObject() : null);
 
@@ -152,22 +161,96 @@ public sealed partial class ChannelsEndToEndTests
         await SmsAsync(http, "c-3", "13600000003");
         await SmsAsync(http, "c-4", "13600000004");
         await SmsAsync(http, "c-5", "13600000005");
+        await DispatchedTicketAsync(first, "cgj");
         await gateway.FirstHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        // The job's 催办 for the second unit is written (and its message queued) before the crash.
+        using (var super = await ApiClient.LoginAsync(first, "super1"))
+            await WaitAsync(async () => (await super.GetJsonAsync("api/outbox?channel=单位通知")).AsArray().Count == 2 ? new JsonObject() : null);
         await first.KillAsync();
         gateway.Hold.TrySetResult();
         gateway.Hold = null;
 
         await using var second = await ServerProcess.StartAsync(settings, first.DataDirectory, first.Port);
         using var supervisor = await ApiClient.LoginAsync(second, "super1");
-        var all = await WaitAsync(async () => (await supervisor.GetJsonAsync("api/outbox")) is var rows && rows.AsArray().All(r => r!["deliveredAt"] is not null) && rows.AsArray().Count == 5 ? rows : null, 40);
+        var all = await WaitAsync(async () => (await supervisor.GetJsonAsync("api/outbox")) is var rows && rows.AsArray().All(r => r!["deliveredAt"] is not null) && rows.AsArray().Count == 7 ? rows : null, 40);
 
-        Assert.Equal(5, gateway.Delivered.Count);
+        Assert.Equal(7, gateway.Delivered.Count);
         foreach (var m in all.AsArray())
             Assert.True(gateway.Delivered.ContainsKey((string)m!["messageId"]!), $"{m["messageId"]} not delivered");
         // Messages recorded as delivered before the crash were not offered again; the one in flight was retried once and deduplicated by its key.
         Assert.Equal(1, gateway.Hits[(string)all.AsArray().Single(m => (string?)m!["to"] == "13600000001")!["messageId"]!]);
         Assert.Equal(1, gateway.Hits[(string)all.AsArray().Single(m => (string?)m!["to"] == "13600000002")!["messageId"]!]);
+        Assert.Equal(1, gateway.Hits[(string)all.AsArray().Single(m => (string?)m!["to"] == "zjj")!["messageId"]!]);
+        // The job's message for the second unit was delivered once (however the crash cut it) and the job did not urge twice.
+        Assert.Equal("urge", (string?)all.AsArray().Single(m => (string?)m!["to"] == "cgj")!["kind"]);
+        Assert.Equal(2, gateway.Delivered.Values.Count(m => (string?)m["kind"] == "urge"));
         Assert.Contains(gateway.Hits.Values, n => n == 2);
+    }
+
+    private static readonly byte[] Png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52];
+    private static readonly byte[] Jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 0x4A, 0x46, 0x49, 0x46, 0, 1];
+
+    [Fact]
+    public async Task Appeal_photos_upload_as_multipart_with_type_and_size_limits_and_appear_as_open311_media_url()
+    {
+        await using var gateway = new FakeGateway();
+        var mailDrop = Directory.CreateTempSubdirectory("maildrop-").FullName;
+        await using var server = await ServerProcess.StartAsync(Settings(gateway, mailDrop));
+        using var http = server.CreateClient();
+        const string phone = "13800003333";
+        Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync("api/public/verification-codes", new { phone })).StatusCode);
+        var code = SixDigits().Match((string)(await gateway.WaitForAsync(m => (string?)m["to"] == phone && (string?)m["kind"] == "verification"))["text"]!).Value;
+
+        MultipartFormDataContent Form(params (byte[] Bytes, string Type, string Name)[] photos)
+        {
+            var form = new MultipartFormDataContent();
+            foreach (var (k, v) in new Dictionary<string, string> { ["phone"] = phone, ["code"] = code, ["name"] = "周先生", ["type"] = "投诉", ["categoryCode"] = "020301",
+                ["areaCode"] = "010101", ["address"] = "湖滨路 20 号", ["content"] = "路边占道经营，垃圾遍地。" })
+                form.Add(new StringContent(v), k);
+            foreach (var (bytes, type, name) in photos)
+            {
+                var part = new ByteArrayContent(bytes);
+                part.Headers.ContentType = new MediaTypeHeaderValue(type);
+                form.Add(part, "photos", name);
+            }
+            return form;
+        }
+        async Task<(HttpStatusCode Status, JsonNode Body)> Post(MultipartFormDataContent form)
+        {
+            using (form)
+            {
+                var r = await http.PostAsync("api/public/appeals", form);
+                return (r.StatusCode, JsonNode.Parse(await r.Content.ReadAsStringAsync())!);
+            }
+        }
+
+        // A text file called a PNG, and a JPEG over the 2 MB limit: problem documents naming the photo; the code is not used up.
+        var (status, problem) = await Post(Form((Encoding.UTF8.GetBytes("not an image at all"), "image/png", "fake.png")));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("JPEG/PNG/WebP", (string)problem["errors"]!["photos[0]"]![0]!, StringComparison.Ordinal);
+        var big = new byte[2 * 1024 * 1024 + 1];
+        Jpeg.CopyTo(big, 0);
+        (status, problem) = await Post(Form((Png, "image/png", "ok.png"), (big, "image/jpeg", "big.jpg")));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("2 MB", (string)problem["errors"]!["photos[1]"]![0]!, StringComparison.Ordinal);
+        (status, problem) = await Post(Form((Jpeg, "image/png", "lies.png")));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.NotNull(problem["errors"]!["photos[0]"]);
+
+        (status, var created) = await Post(Form((Jpeg, "image/jpeg", "site.jpg"), (Png, "image/png", "map.png")));
+        Assert.True(status == HttpStatusCode.Created, created.ToJsonString());
+        var number = (string)created["number"]!;
+        Assert.Equal(2, (int)(await http.GetFromJsonAsync<JsonNode>($"api/public/tickets/{number}?phone={phone}"))!["photos"]!);
+
+        // Open311 shows the first photo as media_url (JSON and XML), and the address serves the stored bytes.
+        var request = (await http.GetFromJsonAsync<JsonArray>($"open311/v2/requests/{number}.json"))!.Single()!;
+        var mediaUrl = (string)request["media_url"]!;
+        Assert.Matches(@"/api/public/media/[0-9a-f]{32}/1\.jpg$", mediaUrl);
+        Assert.Contains($"<media_url>{mediaUrl}</media_url>", await http.GetStringAsync($"open311/v2/requests/{number}.xml"), StringComparison.Ordinal);
+        using var photo = await http.GetAsync(mediaUrl);
+        Assert.Equal("image/jpeg", photo.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(Jpeg, await photo.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(mediaUrl.Replace("1.jpg", "..%2F..%2Fevents.db", StringComparison.Ordinal))).StatusCode);
     }
 
     private static async Task SmsAsync(HttpClient http, string id, string from)
@@ -176,6 +259,20 @@ public sealed partial class ChannelsEndToEndTests
         sms.Headers.Add("X-Sms-Secret", "dev-sms-secret");
         var r = await http.SendAsync(sms);
         Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A phone ticket registered and dispatched to <paramref name="unitId"/> (not signed for, so the sign-for chase job urges it).</summary>
+    private static async Task DispatchedTicketAsync(ServerProcess server, string unitId)
+    {
+        using var agent = await ApiClient.LoginAsync(server, "agent1");
+        using var dispatcher = await ApiClient.LoginAsync(server, "disp1");
+        var (status, ticket, _) = await agent.SendAsync(HttpMethod.Post, "api/tickets", new
+        {
+            channel = "电话", type = "投诉", urgency = "一般", categoryCode = "010201", areaCode = "010101",
+            address = "湖滨路 88 号", content = "楼道垃圾长期无人清理", callerName = "王先生", callerPhone = "13912345678",
+        }, idempotencyKey: Guid.NewGuid().ToString());
+        Assert.True(status == HttpStatusCode.Created, $"register → {status}: {ticket}");
+        await dispatcher.ActAsync((string)ticket!["id"]!, "dispatch", new { unitId }, 1);
     }
 
     private static async Task<JsonNode> Complete(ApiClient agent, string draftId, object body)

@@ -16,7 +16,7 @@ public sealed partial class PublicPageBrowserTests
     {
         await EnsureNodeModulesAsync();
         await using var gateway = new FakeGateway();
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["Hotline:Channels:GatewayUrl"] = gateway.Url });
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["Hotline:Outbox:GatewayUrl"] = gateway.Url });
         const string phone = "13800138000";
         var env = new Dictionary<string, string> { ["BASE_URL"] = server.BaseAddress.ToString(), ["GATEWAY_URL"] = $"http://127.0.0.1:{gateway.Port}", ["PHONE"] = phone, ["MODE"] = "submit" };
 

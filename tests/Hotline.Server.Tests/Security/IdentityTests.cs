@@ -86,6 +86,37 @@ public sealed class IdentityTests(IdentityTests.Server fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Api_tokens_are_hs256_jwts_and_unsigned_or_tampered_ones_are_refused()
+    {
+        using var user = await ApiClient.LoginAsync(_server, "super1");
+        var parts = user.Token.Split('.');
+        Assert.Equal(3, parts.Length);
+        static JsonNode Decode(string part) => JsonNode.Parse(Convert.FromBase64String(part.Replace('-', '+').Replace('_', '/').PadRight(part.Length + ((4 - (part.Length % 4)) % 4), '=')))!;
+        static string Encode(string json) => Convert.ToBase64String(Encoding.UTF8.GetBytes(json)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var header = Decode(parts[0]);
+        var payload = Decode(parts[1]);
+        Assert.Equal("HS256", (string?)header["alg"]);
+        Assert.Equal("JWT", (string?)header["typ"]);
+        Assert.Equal("super1", (string?)payload["sub"]);
+        Assert.Equal("hotline", (string?)payload["iss"]);
+        Assert.True((long)payload["exp"]! > (long)payload["iat"]!);
+        Assert.False(string.IsNullOrEmpty((string?)payload["sid"]));
+
+        async Task<HttpStatusCode> MeWith(string token)
+        {
+            using var http = _server.CreateClient();
+            http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+            return (await http.GetAsync("api/me")).StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.OK, await MeWith(user.Token));
+        // alg "none" (with and without a signature), another subject under the old signature, a flipped signature: all refused.
+        Assert.Equal(HttpStatusCode.Unauthorized, await MeWith(Encode("""{"alg":"none","typ":"JWT"}""") + "." + parts[1] + "."));
+        Assert.Equal(HttpStatusCode.Unauthorized, await MeWith(Encode("""{"alg":"none","typ":"JWT"}""") + "." + parts[1] + "." + parts[2]));
+        Assert.Equal(HttpStatusCode.Unauthorized, await MeWith(parts[0] + "." + Encode(payload.ToJsonString().Replace("\"super1\"", "\"admin\"", StringComparison.Ordinal)) + "." + parts[2]));
+        Assert.Equal(HttpStatusCode.Unauthorized, await MeWith(parts[0] + "." + parts[1] + "." + parts[2][..^2] + (parts[2].EndsWith("AA", StringComparison.Ordinal) ? "BB" : "AA")));
+    }
+
+    [Fact]
     public async Task Cookie_sign_in_is_httponly_strict_expires_with_the_session_needs_antiforgery_on_writes_and_sign_out_revokes_it()
     {
         var cookies = new CookieContainer();

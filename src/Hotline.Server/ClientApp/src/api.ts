@@ -268,7 +268,7 @@ async function xsrfToken(): Promise<string> {
   return session.xsrf
 }
 
-async function request<T>(method: string, url: string, opts: RequestOptions = {}, retried = false): Promise<T> {
+export async function request<T>(method: string, url: string, opts: RequestOptions = {}, retried = false): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers }
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json'
   // The session is the HttpOnly cookie (sent by the browser); writes carry the antiforgery token beside it.

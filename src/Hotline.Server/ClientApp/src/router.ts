@@ -18,6 +18,9 @@ export const MENU: MenuEntry[] = [
   { path: '/callback', title: '回访', icon: 'IconPhone', roles: ['callback'] },
   { path: '/wallboard', title: '监控大屏', icon: 'IconMonitor', roles: ['supervisor', 'leader'] },
   { path: '/leader', title: '领导驾驶舱', icon: 'IconDataAnalysis', roles: ['leader', 'supervisor'] },
+  { path: '/drafts', title: '渠道草稿', icon: 'IconMessage', roles: ['agent', 'supervisor', 'dispatcher'] },
+  { path: '/kb-review', title: '知识库审核', icon: 'IconReading', roles: ['dispatcher', 'supervisor'] },
+  { path: '/outbox', title: '消息发件箱', icon: 'IconMessageBox', roles: ['supervisor', 'dispatcher'] },
 ]
 
 /** Where each role lands after login (the first that applies; admin lands on the agent desk). */
@@ -45,6 +48,9 @@ const routes: RouteRecordRaw[] = [
       { path: 'callback', component: () => import('./pages/CallbackPage.vue'), meta: { roles: ['callback'] } },
       { path: 'wallboard', component: () => import('./pages/WallboardPage.vue'), meta: { roles: ['supervisor', 'leader'] } },
       { path: 'leader', component: () => import('./pages/LeaderPage.vue'), meta: { roles: ['leader', 'supervisor'] } },
+      { path: 'drafts', component: () => import('./pages/office/DraftsPage.vue'), meta: { roles: ['agent', 'supervisor', 'dispatcher'] } },
+      { path: 'kb-review', component: () => import('./pages/office/KnowledgeReviewPage.vue'), meta: { roles: ['dispatcher', 'supervisor'] } },
+      { path: 'outbox', component: () => import('./pages/office/OutboxPage.vue'), meta: { roles: ['supervisor', 'dispatcher'] } },
       { path: ':rest(.*)*', component: () => import('./pages/NotFound.vue') },
     ],
   },

@@ -38,8 +38,9 @@ async function call<T>(method: string, url: string, body?: unknown, headers: Rec
   try {
     res = await fetch(url, {
       method,
-      headers: { Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      // A FormData body (photos) goes as multipart/form-data; the browser sets the boundary.
+      headers: { Accept: 'application/json', ...(body === undefined || body instanceof FormData ? {} : { 'Content-Type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
     })
   } catch {
     throw new PublicError(0, '网络错误，请检查网络后重试')
@@ -58,7 +59,13 @@ async function call<T>(method: string, url: string, body?: unknown, headers: Rec
 export const publicApi = {
   options: () => call<PublicOptions>('GET', '/api/public/options'),
   sendCode: (phone: string) => call<{ expiresInSeconds: number }>('POST', '/api/public/verification-codes', { phone }),
-  submit: (body: Record<string, unknown>, key: string) => call<{ number: string }>('POST', '/api/public/appeals', body, { 'Idempotency-Key': key }),
+  /** The appeal as multipart/form-data: the fields, and the photos as "photos" file parts. */
+  submit: (fields: Record<string, string>, photos: File[], key: string) => {
+    const body = new FormData()
+    for (const [k, v] of Object.entries(fields)) body.append(k, v)
+    for (const p of photos) body.append('photos', p, p.name)
+    return call<{ number: string }>('POST', '/api/public/appeals', body, { 'Idempotency-Key': key })
+  },
   track: (number: string, phone: string) => call<PublicTicket>('GET', `/api/public/tickets/${encodeURIComponent(number)}?phone=${encodeURIComponent(phone)}`),
   rate: (number: string, phone: string, satisfaction: string, comment: string) =>
     call<PublicTicket>('POST', `/api/public/tickets/${encodeURIComponent(number)}/rating`, { phone, satisfaction, comment: comment || undefined }),
