@@ -1,0 +1,116 @@
+// The office's channel drafts screen (/drafts) in a real browser (Debian chromium, headless, driven by playwright-core)
+// against a running server that holds an SMS draft whose acknowledgement could not be sent in time:
+//
+//   BASE_URL=… DRAFT_ID=<draft id> FROM=136… node tests/e2e/drafts-page.mjs
+//
+// agent1 signs in, opens 渠道草稿 from the menu, sees the draft in red (响应 已超时), opens 受理, checks the sender's
+// number was filled in as the phone, picks the category and area with the filterable cascaders, submits, and reads
+// the new ticket number from the success message (printed as NUMBER=…); the draft leaves the list.
+//
+// Exit code 0 = passed; otherwise the failing step is printed and a screenshot saved in tests/artifacts/e2e/.
+import { chromium } from 'playwright-core'
+import { mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const BASE_URL = (process.env.BASE_URL ?? 'http://127.0.0.1:8345').replace(/\/$/, '')
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
+const PASSWORD = process.env.HOTLINE_PASSWORD ?? 'Hotline@2026'
+const DRAFT_ID = process.env.DRAFT_ID ?? ''
+const FROM = process.env.FROM ?? ''
+const here = dirname(fileURLToPath(import.meta.url))
+const ARTIFACTS = process.env.ARTIFACTS ?? join(here, '..', 'artifacts', 'e2e')
+const STEP_TIMEOUT = 20_000
+mkdirSync(ARTIFACTS, { recursive: true })
+
+const started = Date.now()
+let step = 'start'
+const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s]`, ...a)
+const tid = (id) => `[data-testid="${id}"]`
+/** An Element Plus input: the data-testid lands on the native element, or on a wrapper around it. */
+const field = (id, tag = 'input') => `${tag}${tid(id)}, ${tid(id)} ${tag}`
+
+async function pickInCascader(page, id, keyword) {
+  const input = page.locator(`${tid(id)} input`).first()
+  await input.click()
+  await input.pressSequentially(keyword, { delay: 30 })
+  await page.locator('.el-cascader__suggestion-item:visible').first().waitFor()
+  await page.keyboard.press('ArrowDown')
+  await page.keyboard.press('Enter')
+  await page.locator('.el-cascader__suggestion-panel:visible').waitFor({ state: 'hidden' }).catch(() => {})
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+})
+const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN' })
+const page = await context.newPage()
+page.setDefaultTimeout(STEP_TIMEOUT)
+page.on('pageerror', (e) => log('page error:', e.message))
+page.on('console', (m) => { if (m.type() === 'error') log('console:', m.text()) })
+
+let failed = false
+try {
+  if (!DRAFT_ID) throw new Error('DRAFT_ID is required')
+
+  step = 'agent1 signs in'
+  await page.goto(`${BASE_URL}/login`)
+  await page.locator(field('login-username')).first().fill('agent1')
+  await page.locator(field('login-password')).first().fill(PASSWORD)
+  await page.locator(tid('login-submit')).click()
+  await page.waitForURL((u) => u.pathname === '/agent')
+
+  step = 'opens 渠道草稿 from the menu'
+  await page.locator(tid('menu-drafts')).click()
+  await page.waitForURL((u) => u.pathname === '/drafts')
+  await page.locator(tid(`draft-row-${DRAFT_ID}`)).waitFor()
+
+  step = 'the draft shows red: its acknowledgement missed the SMS response limit'
+  const status = page.locator(tid(`draft-status-${DRAFT_ID}`))
+  const deadline = Date.now() + STEP_TIMEOUT
+  while ((await status.getAttribute('data-status')) !== 'overdue') {
+    if (Date.now() > deadline) throw new Error(`status stayed ${await status.getAttribute('data-status')}`)
+    await page.locator(tid('drafts-refresh')).click()
+    await page.waitForTimeout(500)
+  }
+  if ((await status.textContent())?.trim() !== '已超时') throw new Error(`status text is "${await status.textContent()}"`)
+  await page.locator(tid('drafts-red-count')).waitFor()
+  await page.screenshot({ path: join(ARTIFACTS, 'drafts-red.png'), fullPage: true })
+
+  step = 'opens 受理: the SMS text and the sender are filled in'
+  await page.locator(tid(`draft-complete-${DRAFT_ID}`)).click()
+  const dialog = page.locator('.el-dialog:visible')
+  await dialog.waitFor()
+  const phone = await page.locator(field('draft-caller-phone')).first().inputValue()
+  if (FROM && phone !== FROM) throw new Error(`caller phone is "${phone}", expected ${FROM}`)
+  const content = await page.locator(field('draft-content', 'textarea')).first().inputValue()
+  if (!content.trim()) throw new Error('content was not prefilled from the SMS')
+
+  step = 'fills type, category, area, address and submits'
+  await dialog.getByText('求助', { exact: true }).click()
+  await pickInCascader(page, 'draft-category', '路灯')
+  await pickInCascader(page, 'draft-area', '湖滨社区')
+  await page.locator(field('draft-address')).first().fill('滨江路 100 号')
+  await page.locator(field('draft-caller-name')).first().fill('市民')
+  await page.locator(tid('draft-submit')).click()
+
+  step = 'the ticket number is shown and the draft leaves the list'
+  const message = page.locator('.el-message--success').first()
+  await message.waitFor()
+  const text = (await message.textContent()) ?? ''
+  const number = /(\d{8}-\d{6})/.exec(text)?.[1]
+  if (!number) throw new Error(`no ticket number in "${text}"`)
+  console.log(`NUMBER=${number}`)
+  await page.locator(tid(`draft-row-${DRAFT_ID}`)).waitFor({ state: 'detached' })
+  await page.screenshot({ path: join(ARTIFACTS, 'drafts-completed.png'), fullPage: true })
+  log('draft completed into ticket', number)
+} catch (e) {
+  failed = true
+  console.error(`FAILED at step "${step}": ${e.message}`)
+  try { await page.screenshot({ path: join(ARTIFACTS, 'drafts-failed.png'), fullPage: true }) } catch { /* ignore */ }
+} finally {
+  await browser.close()
+}
+process.exit(failed ? 1 : 0)
