@@ -91,15 +91,14 @@ public sealed class CallCenter(
                     Signal();
                 }
                 break;
-            case DtmfReceived d when d.Digits.Trim() == callsOptions.Value.CallbackAcceptDigit && stats.CallbackWasOffered(d.CallId):
-                await AcceptCallbackAsync(d.CallId, ct);
-                break;
             case CallTransferred t:
                 await RecordAsync(t.CallId, new CallTransferredOut(t.CallId, t.Target, t.Reason, t.AgentId, t.OccurredAt), "transfer:" + t.EventId, ct);
                 break;
             case DtmfReceived d:
                 // Keyed by the platform's event id: a redelivered key press is recorded once.
                 await RecordAsync(d.CallId, new CallDigitsReceived(d.CallId, d.Digits, d.Source, d.OccurredAt), "dtmf:" + d.EventId, ct);
+                // The caller's answer to the callback offer (the platform's queue prompt: "press 1 to be called back").
+                if (d.Digits.Trim() == callsOptions.Value.CallbackAcceptDigit && stats.CallbackWasOffered(d.CallId)) await AcceptCallbackAsync(d.CallId, ct);
                 break;
             default:
                 break;
