@@ -29,7 +29,7 @@ public sealed class LeaderReportsBrowserTests
 
             // The downloaded file is a valid workbook: the SDK opens it, the sheets are there, the detail sheet has rows.
             using var doc = SpreadsheetDocument.Open(Path.Combine(artifacts, "leader-report.xlsx"), isEditable: false);
-            var sheets = doc.WorkbookPart!.Workbook.Sheets!.Elements<Sheet>().Select(s => s.Name!.Value).ToList();
+            var sheets = doc.WorkbookPart!.Workbook.Sheets!.Elements<Sheet>().Select(s => s.Name!.Value!).ToList();
             Assert.Equal(Hotline.Reports.Workbook.WeeklyWorkbookWriter.SheetNames, sheets);
             var detail = doc.WorkbookPart.Workbook.Sheets!.Elements<Sheet>().Single(s => s.Name == "工单明细");
             var part = (WorksheetPart)doc.WorkbookPart.GetPartById(detail.Id!);
