@@ -101,7 +101,7 @@ try {
   const dialog = page.locator('.el-dialog:visible')
   await dialog.waitFor({ timeout: STEP_TIMEOUT })
   await dialog.locator(tid('report-kind-custom')).click()
-  const inputs = dialog.locator(`${tid('report-range')} input, input${tid('report-range')}`)
+  const inputs = dialog.locator('input.el-range-input') // the date-range editor's two inputs (start, end)
   await inputs.first().waitFor({ timeout: STEP_TIMEOUT })
   await inputs.nth(0).fill(from)
   await inputs.nth(0).press('Enter')
@@ -122,7 +122,9 @@ try {
 
   step = 'the list shows the workbook with its status and progress until it is done'
   const status = page.locator(`${tid('report-row-status')}[data-report-id="${requested.id}"]`)
-  await status.waitFor({ timeout: STEP_TIMEOUT })
+  await page.screenshot({ path: join(ARTIFACTS, 'leader-reports-requested.png'), fullPage: true })
+  await status.waitFor({ state: 'attached', timeout: STEP_TIMEOUT })
+  log('row shown:', await status.getAttribute('data-status'))
   const seen = []
   const deadline = Date.now() + GENERATION_TIMEOUT
   for (;;) {
