@@ -7,6 +7,8 @@ public sealed record AppealTicket(Guid TicketId, string Number, string Phone, st
 
 public sealed record Appeal(Guid TicketId, string Channel, IReadOnlyList<string> Photos, string? PartnerId, string? ExternalId, DateTimeOffset At)
 {
+    public IReadOnlyList<AppealPhoto>? Attachments { get; init; }
+
     public OutcomeRated? Rating { get; init; }
 }
 
@@ -36,7 +38,8 @@ public sealed class Appeals
         switch (e)
         {
             case PublicAppealSubmitted s:
-                _appeals.TryAdd(s.TicketId, new Appeal(s.TicketId, s.Channel, s.Photos, s.PartnerId, s.ExternalId, s.At));
+                _appeals.AddOrUpdate(s.TicketId, _ => new Appeal(s.TicketId, s.Channel, s.Photos, s.PartnerId, s.ExternalId, s.At) { Attachments = s.Attachments },
+                    (_, a) => a with { Channel = s.Channel, Photos = s.Photos, PartnerId = s.PartnerId, ExternalId = s.ExternalId, Attachments = s.Attachments });
                 break;
             case OutcomeRated r:
                 _appeals.AddOrUpdate(r.TicketId, _ => new Appeal(r.TicketId, "", [], null, null, r.At) { Rating = r }, (_, a) => a with { Rating = r });

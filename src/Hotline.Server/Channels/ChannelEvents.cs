@@ -19,8 +19,10 @@ public sealed record DraftResponseOverdue(Guid DraftId, string Channel, DateTime
 
 // Public intake ("appeal-{ticketId}"): what the citizen sent beside the ticket (photos) and the rating.
 
+/// <summary>Photos: the stored file names; Attachments: the same photos with type, size and SHA-256 (absent in events written before it existed).</summary>
 [EventType("V1.PublicAppealSubmitted")]
-public sealed record PublicAppealSubmitted(Guid TicketId, string Channel, string Phone, IReadOnlyList<string> Photos, string? PartnerId, string? ExternalId, DateTimeOffset At);
+public sealed record PublicAppealSubmitted(Guid TicketId, string Channel, string Phone, IReadOnlyList<string> Photos, string? PartnerId, string? ExternalId, DateTimeOffset At,
+    IReadOnlyList<AppealPhoto>? Attachments = null);
 
 [EventType("V1.OutcomeRated")]
 public sealed record OutcomeRated(Guid TicketId, string Satisfaction, string? Comment, DateTimeOffset At);

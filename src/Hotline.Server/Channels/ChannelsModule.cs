@@ -18,6 +18,7 @@ public static class ChannelsModule
         s.AddSingleton<DraftInbox>();
         s.AddSingleton<DraftIntake>();
         s.AddSingleton<Appeals>();
+        s.AddSingleton<AppealPhotos>();
         // Codes and counters are shared by every node when Redis is configured, in process otherwise.
         s.AddSingleton(_ => new ChannelRedisKeys(builder.Configuration["Hotline:RedisPrefix"] ?? "hotline"));
         s.AddSingleton<IRateCounters>(sp => sp.GetService<IConnectionMultiplexer>() is { } redis

@@ -22,6 +22,10 @@ public sealed class ChannelsOptions
     public int SubmissionsPerPhonePerHour { get; set; } = 5;
     public int PublicRequestsPerAddressPerMinute { get; set; } = 60;
 
+    /// <summary>Public appeal photos: how many, and how large each (JPEG, PNG or WebP).</summary>
+    public int MaxPhotos { get; set; } = 3;
+    public long MaxPhotoBytes { get; set; } = 2 * 1024 * 1024;
+
     /// <summary>Partners (city app, WeChat mini-program, upper platforms, 110) with client credentials.</summary>
     public List<PartnerOptions> Partners { get; set; } = [];
 }

@@ -2,11 +2,11 @@ using System.Text.RegularExpressions;
 using Hotline.Domain.Common;
 using Hotline.Domain.Tickets;
 using Hotline.EventStore;
-using Hotline.Server.Hosting;
 using Hotline.Server.Outbox;
 using Hotline.Server.Reference;
 using Hotline.Server.Storage;
 using Hotline.Server.Tickets;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace Hotline.Server.Channels;
@@ -40,9 +40,11 @@ public static partial class PublicIntake
             return Results.Accepted(value: new { phone, expiresInSeconds = 600 });
         });
 
-        group.MapPost("/appeals", async (AppealRequest body, HttpContext http, IRateCounters limits, IVerificationCodes codes, TicketService tickets, TicketIndex index,
-            ChannelStore store, Appeals appeals, IOptions<ChannelsOptions> options, IOptions<HotlineOptions> hotline, CancellationToken ct) =>
+        // JSON (photos as data URLs) or multipart/form-data (the same fields, photos as "photos" file parts).
+        group.MapPost("/appeals", async (HttpContext http, IRateCounters limits, IVerificationCodes codes, TicketService tickets, TicketIndex index,
+            ChannelStore store, Appeals appeals, AppealPhotos photoStore, IOptions<ChannelsOptions> options, CancellationToken ct) =>
         {
+            var (body, incoming) = await ReadAppealAsync(http, photoStore, ct);
             var phone = RequireMobile(body.Phone);
             var clientKey = http.Request.Headers["Idempotency-Key"].ToString();
             var key = clientKey.Length is > 0 and <= 100 ? $"web:{phone}:{clientKey}" : null;
@@ -51,17 +53,25 @@ public static partial class PublicIntake
 
             if (!await limits.TryTakeAsync("appeal-ip:" + Client(http), options.Value.PublicRequestsPerAddressPerMinute, TimeSpan.FromMinutes(1))) return TooMany(http);
             if (body.Type is not null && !PublicTypes.Contains(body.Type)) throw new DomainValidationException("type", "诉求类型必须是 " + string.Join("/", PublicTypes) + " 之一");
-            var photos = DecodePhotos(body.Photos);
+            var photos = photoStore.Validate(incoming);
             if (!await codes.VerifyAsync(phone, body.Code)) throw new DomainValidationException("code", "验证码错误或已过期，请重新获取");
             if (!await limits.TryTakeAsync("appeal-phone:" + phone, options.Value.SubmissionsPerPhonePerHour, TimeSpan.FromHours(1))) return TooMany(http);
 
             var result = await tickets.RegisterAsync(new RegisterTicket(Guid.Empty, "", ChannelNames.Web, body.Type, "一般", body.CategoryCode, body.AreaCode, body.Address, body.Content,
                 body.Name, phone, false, null, "public-web"), key, Guid.CreateVersion7(), ct);
-            var saved = SavePhotos(hotline.Value.DataDirectory, result.Ticket.Id, photos);
-            var submitted = new PublicAppealSubmitted(result.Ticket.Id, ChannelNames.Web, phone, saved, null, null, store.Time.GetUtcNow());
+            var saved = await photoStore.SaveAsync(result.Ticket.Id, photos, ct);
+            var submitted = new PublicAppealSubmitted(result.Ticket.Id, ChannelNames.Web, phone, saved.Select(p => p.Name).ToList(), null, null, store.Time.GetUtcNow(), saved);
             try { await store.StartAsync(Appeals.StreamOf(result.Ticket.Id), submitted, "submitted", "public-web", ct); } catch (WrongExpectedVersionException) { }
             appeals.Apply(submitted);
             return Results.Created($"/api/public/tickets/{result.Ticket.Number}", new { number = result.Ticket.Number });
+        }).Accepts<AppealRequest>("application/json", "multipart/form-data");
+
+        // A photo sent with an appeal (Open311 media_url points here). Only names the appeal recorded; never for confidential tickets.
+        group.MapGet("/media/{ticketId:guid}/{name}", (Guid ticketId, string name, Appeals appeals, AppealPhotos photoStore, TicketIndex index) =>
+        {
+            if (index.Get(ticketId) is not { Confidential: false } || appeals.Get(ticketId) is not { } appeal || photoStore.Find(appeal, name) is not { } file)
+                return Results.Problem(statusCode: 404, title: "照片不存在");
+            return Results.File(file.Path, file.ContentType);
         });
 
         group.MapGet("/tickets/{number}", async (string number, string? phone, HttpContext http, IRateCounters limits, TicketIndex index, TicketService tickets, CityReference city, Appeals appeals, IOptions<ChannelsOptions> options, CancellationToken ct) =>
@@ -134,36 +144,53 @@ public static partial class PublicIntake
 
     private static string Client(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
-    private static List<(byte[] Bytes, string Ext)> DecodePhotos(IReadOnlyList<string>? photos)
+    /// <summary>
+    /// The appeal from JSON or from multipart/form-data. A multipart body may be as large as the photos allow (the
+    /// server-wide body limit is raised for this request only); JSON photos are data URLs.
+    /// </summary>
+    private static async Task<(AppealRequest Body, List<IncomingPhoto> Photos)> ReadAppealAsync(HttpContext http, AppealPhotos photoStore, CancellationToken ct)
     {
-        var list = new List<(byte[], string)>();
-        if (photos is null) return list;
-        if (photos.Count > 3) throw new DomainValidationException("photos", "最多上传 3 张照片");
-        foreach (var (p, i) in photos.Select((p, i) => (p, i)))
+        if (http.Request.HasFormContentType)
         {
-            var m = DataUrl().Match(p ?? "");
-            if (!m.Success) throw new DomainValidationException($"photos[{i}]", "照片必须是 JPEG/PNG/WebP 图片");
-            byte[] bytes;
-            try { bytes = Convert.FromBase64String(m.Groups[2].Value); } catch (FormatException) { throw new DomainValidationException($"photos[{i}]", "照片数据无法解析"); }
-            if (bytes.Length > 2 * 1024 * 1024) throw new DomainValidationException($"photos[{i}]", "每张照片不能超过 2 MB");
-            list.Add((bytes, m.Groups[1].Value == "jpeg" ? "jpg" : m.Groups[1].Value));
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = photoStore.MaxRequestBytes;
+            IFormCollection form;
+            try { form = await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = photoStore.MaxRequestBytes }, ct); }
+            catch (InvalidDataException e) { throw new DomainValidationException("photos", "上传内容过大或格式错误：" + e.Message); }
+            string? F(string name) => form.TryGetValue(name, out var v) && v.ToString().Length > 0 ? v.ToString() : null;
+            var files = form.Files.Where(f => f.Name is "photos" or "photos[]").ToList();
+            if (files.Count > photoStore.MaxPhotos) throw new DomainValidationException("photos", $"最多上传 {photoStore.MaxPhotos} 张照片");
+            var photos = new List<IncomingPhoto>();
+            for (var i = 0; i < files.Count; i++)
+            {
+                if (files[i].Length > photoStore.MaxPhotoBytes) throw new DomainValidationException($"photos[{i}]", $"每张照片不能超过 {photoStore.MaxPhotoBytes / (1024 * 1024.0):0.#} MB");
+                using var buffer = new MemoryStream();
+                await files[i].CopyToAsync(buffer, ct);
+                photos.Add(new IncomingPhoto($"photos[{i}]", buffer.ToArray(), files[i].ContentType));
+            }
+            return (new AppealRequest(F("phone"), F("code"), F("name"), F("type"), F("categoryCode"), F("areaCode"), F("address"), F("content"), null), photos);
         }
-        return list;
-    }
 
-    private static List<string> SavePhotos(string dataDirectory, Guid ticketId, List<(byte[] Bytes, string Ext)> photos)
-    {
-        var names = new List<string>();
-        if (photos.Count == 0) return names;
-        var dir = Path.Combine(Path.GetFullPath(dataDirectory), "appeals", ticketId.ToString("N"));
-        Directory.CreateDirectory(dir);
-        for (var i = 0; i < photos.Count; i++)
+        AppealRequest? body;
+        try { body = await http.Request.ReadFromJsonAsync<AppealRequest>(ct); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
         {
-            var name = $"{i + 1}.{photos[i].Ext}";
-            File.WriteAllBytes(Path.Combine(dir, name), photos[i].Bytes);
-            names.Add(name);
+            throw new DomainValidationException("body", "请求体必须是 JSON 或 multipart/form-data：" + e.Message);
         }
-        return names;
+        if (body is null) throw new DomainValidationException("body", "请求体不能为空");
+        var list = new List<IncomingPhoto>();
+        if (body.Photos is { } dataUrls)
+        {
+            if (dataUrls.Count > photoStore.MaxPhotos) throw new DomainValidationException("photos", $"最多上传 {photoStore.MaxPhotos} 张照片");
+            for (var i = 0; i < dataUrls.Count; i++)
+            {
+                var m = DataUrl().Match(dataUrls[i] ?? "");
+                if (!m.Success) throw new DomainValidationException($"photos[{i}]", "照片必须是 JPEG/PNG/WebP 图片（data URL）");
+                byte[] bytes;
+                try { bytes = Convert.FromBase64String(m.Groups[2].Value); } catch (FormatException) { throw new DomainValidationException($"photos[{i}]", "照片数据无法解析"); }
+                list.Add(new IncomingPhoto($"photos[{i}]", bytes, "image/" + m.Groups[1].Value));
+            }
+        }
+        return (body, list);
     }
 
     [GeneratedRegex(@"^1[3-9]\d{9}$")]

@@ -5,6 +5,7 @@ using System.Text;
 using Hotline.Domain.Common;
 using Hotline.Domain.Tickets;
 using Hotline.EventStore;
+using Hotline.Server.Channels;
 using Hotline.Server.Reference;
 using Hotline.Server.Storage;
 using Hotline.Server.Tickets;
@@ -44,7 +45,7 @@ public static class Open311Module
             return Open311Format.One(format, Definition(code, city));
         });
 
-        group.MapGet("/requests.{format}", async (string format, HttpContext http, TicketIndex index, CityReference city, Open311Store store, CancellationToken ct) =>
+        group.MapGet("/requests.{format}", async (string format, HttpContext http, TicketIndex index, CityReference city, Open311Store store, Appeals appeals, CancellationToken ct) =>
         {
             if (!Open311Format.IsKnown(format)) return BadFormat(format);
             var q = http.Request.Query;
@@ -74,17 +75,17 @@ public static class Open311Module
             }
             var list = rows.OrderByDescending(t => t.RegisteredAt).Take(1000).ToList();
             var nodes = new List<Node>();
-            foreach (var t in list) nodes.Add(Request(t, await store.GetAsync(t.Id, ct), city));
+            foreach (var t in list) nodes.Add(Request(t, await store.GetAsync(t.Id, ct), city, PhotoUrl(http, appeals, t)));
             return Open311Format.List(format, "service_requests", nodes);
         });
 
-        group.MapGet("/requests/{id}.{format}", async (string id, string format, TicketIndex index, CityReference city, Open311Store store, CancellationToken ct) =>
+        group.MapGet("/requests/{id}.{format}", async (string id, string format, HttpContext http, TicketIndex index, CityReference city, Open311Store store, Appeals appeals, CancellationToken ct) =>
         {
             if (!Open311Format.IsKnown(format)) return BadFormat(format);
             var t = index.All.FirstOrDefault(x => x.Number == id && Public(x));
             return t is null
                 ? Open311Format.Errors(format, 404, $"service_request_id {id} not found")
-                : Open311Format.List(format, "service_requests", [Request(t, await store.GetAsync(t.Id, ct), city)]);
+                : Open311Format.List(format, "service_requests", [Request(t, await store.GetAsync(t.Id, ct), city, PhotoUrl(http, appeals, t))]);
         });
 
         group.MapGet("/tokens/{token}.{format}", (string token, string format, TicketIndex index) =>
@@ -179,7 +180,11 @@ public static class Open311Module
         })]);
     }
 
-    private static Node Request(Ticket t, Open311RequestReceived? extra, CityReference city)
+    /// <summary>The absolute address of the first photo a citizen sent with the ticket (public web appeal), if any.</summary>
+    private static string? PhotoUrl(HttpContext http, Appeals appeals, Ticket t) =>
+        appeals.Get(t.Id) is { Photos: [var first, ..] } ? $"{http.Request.Scheme}://{http.Request.Host}{AppealPhotos.UrlOf(t.Id, first)}" : null;
+
+    private static Node Request(Ticket t, Open311RequestReceived? extra, CityReference city, string? photoUrl)
     {
         var main = t.MainTask;
         var notes = t.State switch
@@ -195,7 +200,7 @@ public static class Open311Module
             new("service_code", t.CategoryCode), new("description", t.Content), new("agency_responsible", main is null ? city.UnitOf("hotline")?.Name : city.UnitOf(main.UnitId)?.Name ?? main.UnitId),
             new("service_notice", null), new("requested_datetime", t.RegisteredAt), new("updated_datetime", updated),
             new("expected_datetime", t.State == TicketState.Registered ? t.DispatchDueAt : main?.ReplyDueAt), new("address", t.Address.Length > 0 ? t.Address : city.AreaPath(t.AreaCode)),
-            new("address_id", extra?.AddressId), new("zipcode", null), new("lat", extra?.Latitude), new("long", extra?.Longitude), new("media_url", extra?.MediaUrl),
+            new("address_id", extra?.AddressId), new("zipcode", null), new("lat", extra?.Latitude), new("long", extra?.Longitude), new("media_url", extra?.MediaUrl ?? photoUrl),
         ]);
     }
 
