@@ -58,13 +58,24 @@ public abstract class CatchUpProjection(IEventStore store, ILogger logger) : Bac
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
+        // A database that is down at start must not stop the host: retry until it answers.
+        while (true)
         {
-            await InitializeAsync(stoppingToken);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            return;
+            try
+            {
+                await InitializeAsync(stoppingToken);
+                break;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "{Projection} could not start; retrying", GetType().Name);
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                if (stoppingToken.IsCancellationRequested) return;
+            }
         }
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -45,10 +45,10 @@ public static class TicketModule
 
         group.MapGet("/", async ([AsParameters] TicketSearch search, HttpContext http, ClaimsPrincipal user, TicketSearchService searcher, TicketViews views, AuditLog audit, CancellationToken ct) =>
         {
-            var (rows, total) = await searcher.SearchAsync(search, user, ct);
+            var (rows, total, source) = await searcher.SearchAsync(search, user, ct);
             if (user.IsOffice() && !string.IsNullOrWhiteSpace(search.Phone))
                 await audit.RecordAsync(user, null, "按电话号码检索工单", AuditLog.Why(http, "检索来电人工单"), Masking.Phone(search.Phone.Trim()), ct);
-            http.Response.Headers["X-Read-Model"] = searcher.Source;
+            http.Response.Headers["X-Read-Model"] = source;
             return new Page<TicketSummary>(rows.Select(views.Summary).ToList(), total);
         });
 

@@ -93,24 +93,40 @@ public sealed class TicketSearchProjection(
 /// being rebuilt, the same filters over the in-memory <see cref="TicketIndex"/> (so searches keep answering, with the
 /// same results; the response says which one answered in <c>X-Read-Model</c>).
 /// </summary>
-public sealed class TicketSearchService(TicketSearchProjection projection, TicketIndex index, CityReference city)
+public sealed class TicketSearchService(TicketSearchProjection projection, TicketIndex index, CityReference city, ILogger<TicketSearchService> logger)
 {
+    public const string MemorySource = "memory";
+
     public bool Persistent => !projection.Rebuilding && projection.CaughtUp.IsCompleted;
 
-    public string Source => Persistent ? projection.Store.Engine : "memory (read model rebuilding)";
+    public string Source => Persistent ? projection.Store.Engine : MemorySource + " (read model rebuilding)";
 
-    public async Task<(IReadOnlyList<Ticket> Rows, int Total)> SearchAsync(TicketSearch s, ClaimsPrincipal user, CancellationToken ct)
+    /// <summary>Runs a search; the third value names who answered (the store, or the in-memory index while rebuilding or when the store does not answer).</summary>
+    public async Task<(IReadOnlyList<Ticket> Rows, int Total, string Source)> SearchAsync(TicketSearch s, ClaimsPrincipal user, CancellationToken ct)
     {
         var size = Math.Clamp(s.PageSize ?? 20, 1, 200);
         var page = Math.Max(1, s.Page ?? 1);
         var query = QueryOf(s, user);
-        if (!Persistent)
+        if (Persistent)
         {
-            var rows = s.Ordered(s.Apply(index.All.Where(t => TicketModule.CanSee(t, user, city)), user, city)).ToList();
-            return (rows.Skip((page - 1) * size).Take(size).ToList(), rows.Count);
+            try
+            {
+                var result = await projection.Store.SearchAsync(query with { Offset = (page - 1) * size, Limit = size }, ct);
+                return (result.Ids.Select(index.Get).OfType<Ticket>().ToList(), result.Total, projection.Store.Engine);
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException)
+            {
+                logger.LogWarning(e, "The search read model did not answer; searching the in-memory index");
+                return Memory(s, user, page, size, MemorySource + " (search store unavailable)");
+            }
         }
-        var result = await projection.Store.SearchAsync(query with { Offset = (page - 1) * size, Limit = size }, ct);
-        return (result.Ids.Select(index.Get).OfType<Ticket>().ToList(), result.Total);
+        return Memory(s, user, page, size, Source);
+    }
+
+    private (IReadOnlyList<Ticket> Rows, int Total, string Source) Memory(TicketSearch s, ClaimsPrincipal user, int page, int size, string source)
+    {
+        var rows = s.Ordered(s.Apply(index.All.Where(t => TicketModule.CanSee(t, user, city)), user, city)).ToList();
+        return (rows.Skip((page - 1) * size).Take(size).ToList(), rows.Count, source);
     }
 
     /// <summary>Validates the parameters (the same field errors as before) and turns them into a store query, visibility included.</summary>

@@ -48,7 +48,7 @@ public abstract class TicketSearchProjectionTests
             Search = new CountingStore(search);
             Projection = new TicketSearchProjection(events, Search, _services.GetRequiredService<TicketStore>(), _services.GetRequiredService<TicketIndex>(),
                 _services.GetRequiredService<EventSerializer>(), NullLogger<TicketSearchProjection>.Instance);
-            Searcher = new TicketSearchService(Projection, _services.GetRequiredService<TicketIndex>(), _services.GetRequiredService<CityReference>());
+            Searcher = new TicketSearchService(Projection, _services.GetRequiredService<TicketIndex>(), _services.GetRequiredService<CityReference>(), NullLogger<TicketSearchService>.Instance);
         }
 
         public CountingStore Search { get; }
@@ -78,7 +78,7 @@ public abstract class TicketSearchProjectionTests
 
         public async Task<Guid[]> FindAsync(string? q = null, string? unit = null, string? category = null, string? state = null)
         {
-            var (rows, _) = await Searcher.SearchAsync(new TicketSearch(null, null, q, category, null, unit, state, null, null, null, null, 1, 50), Dispatcher, CancellationToken.None);
+            var (rows, _, _) = await Searcher.SearchAsync(new TicketSearch(null, null, q, category, null, unit, state, null, null, null, null, 1, 50), Dispatcher, CancellationToken.None);
             return [.. rows.Select(t => t.Id)];
         }
 
