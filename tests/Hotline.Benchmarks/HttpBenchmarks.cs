@@ -25,10 +25,13 @@ public sealed class HttpRegistrationBenchmark : IBenchmarkSuite
 
     public string Name => "http-register";
 
+    /// <summary>The server logs its write-path timings every N seconds (Tickets/PerformanceTimings.cs).</summary>
+    internal const string TimingsSetting = "Hotline:Diagnostics:TimingsSeconds";
+
     public async Task<IReadOnlyList<BenchmarkResult>> RunAsync(BenchmarkContext context)
     {
         var rows = new List<BenchmarkResult>();
-        await using (var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["Hotline:Jobs:CallbackSchedulingSeconds"] = "60" }))
+        await using (var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["Hotline:Jobs:CallbackSchedulingSeconds"] = "60", [TimingsSetting] = "2" }))
         {
             rows.AddRange(await MeasureAsync(server, "embedded (SQLite)", context, idleMemory: true));
         }
@@ -39,6 +42,7 @@ public sealed class HttpRegistrationBenchmark : IBenchmarkSuite
             ["Hotline:EventStore"] = "Postgres",
             ["ConnectionStrings:Postgres"] = await postgres.CreateDatabaseAsync("hotline_bench"),
             ["Hotline:Jobs:CallbackSchedulingSeconds"] = "60",
+            [TimingsSetting] = "2",
         }))
         {
             rows.AddRange(await MeasureAsync(server, "PostgreSQL", context, idleMemory: false));
@@ -79,14 +83,19 @@ public sealed class HttpRegistrationBenchmark : IBenchmarkSuite
             return 1;
         };
         await Measure.ClosedLoopAsync(Connections, TimeSpan.FromSeconds(context.Quick ? 2 : 5), (client, n) => register(client, n + 10_000_000)); // warm-up
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // the warm-up's timings line
+        var logMark = server.Log.Length;
         var cpuBefore = CpuTime(pid);
         var figures = await Measure.ClosedLoopAsync(Connections, duration, register);
         var loaded = Rss(pid);
         var cpuPerRequest = (CpuTime(pid) - cpuBefore).TotalMilliseconds / Math.Max(1, figures.Count);
         context.Log.WriteLine($"  {store}: {figures.PerSecond:N0} req/s, p50 {figures.P50Ms:0.0} ms, p99 {figures.P99Ms:0.0} ms, errors {figures.Errors}, RSS after {loaded / 1024.0 / 1024:0} MB, server CPU {cpuPerRequest:0.00} ms/request");
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var timings = ServerTimings.Parse(server.Log[logMark..]);
+        context.Log.WriteLine("  profile (server, during the measured load): " + timings.Describe());
         rows.Add(new BenchmarkResult(
             $"ticket registration over HTTP, {store}, {Connections} connections (.NET client)",
-            $"{Measure.Rate(figures.PerSecond, "req/s")}, p50 {Measure.Ms(figures.P50Ms)}, p99 {Measure.Ms(figures.P99Ms)}{AppendPostgresBenchmark.Errors(figures)}; server CPU {cpuPerRequest.ToString("0.0", CultureInfo.InvariantCulture)} ms/req (bound on {Environment.ProcessorCount} cores: {Measure.Rate(Environment.ProcessorCount * 1000 / cpuPerRequest, "req/s")}); RSS after {loaded / 1024 / 1024} MB",
+            $"{Measure.Rate(figures.PerSecond, "req/s")}, p50 {Measure.Ms(figures.P50Ms)}, p99 {Measure.Ms(figures.P99Ms)}{AppendPostgresBenchmark.Errors(figures)}; server CPU {cpuPerRequest.ToString("0.0", CultureInfo.InvariantCulture)} ms/req (bound on {Environment.ProcessorCount} cores: {Measure.Rate(Environment.ProcessorCount * 1000 / cpuPerRequest, "req/s")}); RSS after {loaded / 1024 / 1024} MB; server profile: {timings.Short()}",
             "≥ 1,000 req/s, p99 ≤ 50 ms", "—", "—",
             figures.PerSecond >= 1_000 && figures.P99Ms <= 50 && figures.Errors == 0));
 

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Hotline.Domain.Tickets;
 using Hotline.EventStore;
 
@@ -20,12 +22,22 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
 
     public record Result(Ticket Ticket, IReadOnlyList<RecordedEvent> History);
 
+    /// <summary>Meter of the command path: where the wall time of a command goes, per phase (tag <c>phase</c>).</summary>
+    public const string MeterName = "Hotline.Tickets";
+
+    private static readonly Meter Meter = new(MeterName);
+    private static readonly Histogram<double> Phases = Meter.CreateHistogram<double>("hotline.tickets.command.phase", "ms", "Wall time of one phase of a ticket command");
+
+    private static void Time(string phase, long since) => Phases.Record(Stopwatch.GetElapsedTime(since).TotalMilliseconds, new KeyValuePair<string, object?>("phase", phase));
+
     /// <summary>Registers a ticket. With an idempotency key, a retry returns the ticket the first attempt created.</summary>
     public async Task<Result> RegisterAsync(RegisterTicket draft, string? idempotencyKey, Guid correlationId, CancellationToken ct)
     {
         var ticketId = idempotencyKey is null ? Guid.CreateVersion7() : Storage.DeterministicId.From("register", idempotencyKey);
         var commandId = idempotencyKey is null ? ticketId.ToString() : "register:" + idempotencyKey;
+        var started = Stopwatch.GetTimestamp();
         var existing = await store.LoadAsync(ticketId, ct);
+        Time("register.load", started);
         if (existing.State.State != TicketState.None)
         {
             if (existing.Recorded[0].EventId == TicketStore.EventIdOf(commandId, 0)) return new Result(existing.State, existing.Recorded);
@@ -33,11 +45,17 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
         }
 
         var now = time.GetUtcNow();
+        var phase = Stopwatch.GetTimestamp();
         var command = WithRepeats(draft with { TicketId = ticketId }, now);
         TicketDecider.Decide(Ticket.Initial, command with { Number = "" }, now, context); // validate before a number is taken
+        Time("register.decide", phase);
+        phase = Stopwatch.GetTimestamp();
         var number = await numbers.AssignAsync(ticketId, now, ct);
+        Time("register.number", phase);
         var events = TicketDecider.Decide(Ticket.Initial, command with { Number = number }, now, context);
-        return await CommitAsync(ticketId, Ticket.Initial, events, commandId, draft.Actor, correlationId, now, ct);
+        var result = await CommitAsync(ticketId, Ticket.Initial, events, commandId, draft.Actor, correlationId, now, ct);
+        Time("register.total", started);
+        return result;
     }
 
     /// <summary>
@@ -110,9 +128,11 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
 
     private async Task<Result> CommitAsync(Guid ticketId, Ticket state, IReadOnlyList<ITicketEvent> events, string commandId, string actor, Guid correlationId, DateTimeOffset now, CancellationToken ct, IReadOnlyList<RecordedEvent>? before = null)
     {
+        var phase = Stopwatch.GetTimestamp();
         try
         {
             await store.AppendAsync(ticketId, state.Version, events, commandId, actor, correlationId, now, ct);
+            Time("append", phase);
         }
         catch (WrongExpectedVersionException e)
         {
@@ -120,7 +140,9 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
         }
 
         // Re-read so the answer shows exactly what is stored (including an idempotent earlier write).
+        phase = Stopwatch.GetTimestamp();
         var (after, recorded) = await store.LoadAsync(ticketId, ct);
+        Time("reread", phase);
         index.Put(after);
         return new Result(after, recorded);
     }
