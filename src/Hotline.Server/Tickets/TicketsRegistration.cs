@@ -51,6 +51,7 @@ public static class TicketsRegistration
         s.AddSingleton<CallStats>();
         s.AddSingleton<ProjectionRunner>();
         s.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());
+        s.AddHostedService<PerformanceTimings>(); // logs write-path timings only with Hotline:Diagnostics:TimingsSeconds > 0
 
         // The persistent search read model: SQLite FTS5 (its own file beside the event store) or PostgreSQL pg_trgm (the event store's database).
         var hotline = builder.Configuration.GetSection(HotlineOptions.Section).Get<HotlineOptions>() ?? new HotlineOptions();
