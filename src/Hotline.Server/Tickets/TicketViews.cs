@@ -216,6 +216,11 @@ public sealed class TicketViews(CityReference city, TimeProvider time, EventSeri
             DuplicateAttached d => $"并入重复工单 {d.DuplicateNumber}：{d.Content}",
             TicketClosed c => "办结：" + c.Reason,
             TicketReopened o => $"重启工单：{o.Reason}" + (o.TaskId is null ? $"，待重新派单（时限 {Local(o.DueAt)}）" : $"，新办理时限 {Local(o.DueAt)}"),
+            DispatchHeld h => "暂缓派单：" + h.Reason,
+            DispatchHoldReleased h => "解除暂缓派单" + (h.Reason is null ? "" : "：" + h.Reason),
+            DispatcherAttentionFlagged f => $"自动派单未派出，需派单员处理（{DispatcherAttentionReasons.NameOf(f.ReasonCode)}）：{f.Detail}",
+            DeadlinesRecomputed r => r.Reason + "：" + string.Join("；", r.Changes.Select(c =>
+                $"{DeadlineKindName(c.Kind)}时限 {Local(c.OldDueAt)} → {Local(c.NewDueAt)}" + (c.NewProvisional ? "（仍为临时）" : ""))),
             _ => "",
         };
         return new HistoryEntry(e.StreamRevision + 1, name, TypeName(name), e.Metadata.Timestamp, e.Metadata.Actor ?? "", summary);
@@ -252,7 +257,20 @@ public sealed class TicketViews(CityReference city, TimeProvider time, EventSeri
         "DuplicateAttached" => "并入重复件",
         "TicketClosed" => "办结",
         "TicketReopened" => "重启",
+        "DispatchHeld" => "暂缓派单",
+        "DispatchHoldReleased" => "解除暂缓",
+        "DispatcherAttentionFlagged" => "待人工派单",
+        "DeadlinesRecomputed" => "时限重算",
         _ => type,
+    };
+
+    public static string DeadlineKindName(string kind) => kind switch
+    {
+        DeadlineKinds.Dispatch => "派单",
+        DeadlineKinds.SignFor => "签收",
+        DeadlineKinds.Reply => "办理",
+        DeadlineKinds.ReturnWindow => "退回申请",
+        _ => kind,
     };
 
     public static string ResultName(string result) => result switch

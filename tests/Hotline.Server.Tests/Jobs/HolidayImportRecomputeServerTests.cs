@@ -15,6 +15,7 @@ namespace Hotline.Server.Tests.Jobs;
 public sealed class HolidayImportRecomputeServerTests
 {
     private static readonly DateOnly AfterSpringFestival2027 = new(2027, 2, 16);
+    private static readonly string[] HoldTypes = ["DispatchHeld", "DispatchHoldReleased"];
 
     /// <summary>Working days (on the built-in 2025–2026 calendar, Mon–Fri after it) from tomorrow to the target day.</summary>
     private static int WorkingDaysUntil(DateOnly target)
@@ -122,7 +123,7 @@ public sealed class HolidayImportRecomputeServerTests
 
         var released = await dispatcher.ActAsync(id, "release-hold", new { reason = "已补充" }, (long)held["version"]!);
         Assert.Contains("hold-dispatch", released["allowedActions"]!.AsArray().Select(a => (string?)a));
-        Assert.Equal(new[] { "DispatchHeld", "DispatchHoldReleased" }, released["history"]!.AsArray().Select(h => (string)h!["type"]!).Where(t => t.StartsWith("DispatchHo", StringComparison.Ordinal)).ToArray());
+        Assert.Equal(HoldTypes, released["history"]!.AsArray().Select(h => (string)h!["type"]!).Where(t => t.StartsWith("DispatchHo", StringComparison.Ordinal)).ToArray());
     }
 
     /// <summary>A made-up 2027 notice (test data, not the State Council's): 元旦 Jan 1–3, 春节 Feb 6–12 off, Saturday Feb 13 worked.</summary>
