@@ -24,14 +24,15 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
         var dir = Directory.CreateTempSubdirectory("hotline-sip-").FullName;
         var run = Guid.NewGuid().ToString("N")[..6];
         await using var redis = await RedisServer.StartAsync();
-        await using var kamailio = await KamailioProcess.StartAsync();
+        // Generous lifetimes and timeouts: about 40 s on a quiet machine, but the callers must not give up on a busy one.
+        await using var kamailio = await KamailioProcess.StartAsync(lifetimeSeconds: 480);
         var ports = Agents.ToDictionary(a => a, _ => KamailioProcess.FreeUdpPort());
         var phones = new List<Sipp>
         {
-            Sipp.Phone("agent-phone", ports["agent1"], dir),
-            Sipp.Phone("agent-phone", ports["agent2"], dir),
+            Sipp.Phone("agent-phone", ports["agent1"], dir, timeoutSeconds: 460),
+            Sipp.Phone("agent-phone", ports["agent2"], dir, timeoutSeconds: 460),
         };
-        var busyPhone = Sipp.Phone("agent-busy", ports["agent3"], dir);
+        var busyPhone = Sipp.Phone("agent-busy", ports["agent3"], dir, timeoutSeconds: 460);
         var settings = new Dictionary<string, string>
         {
             ["Hotline:Telephony"] = "Kamailio",
@@ -85,7 +86,7 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
             await hubs["agent3"].WaitForAsync("AgentState", a => (string?)a[0]!["status"] == "NotReady");
             await busyPhone.StopAsync();
             var busyStats = busyPhone.Stats();
-            phones.Add(Sipp.Phone("agent-phone", ports["agent3"], dir));
+            phones.Add(Sipp.Phone("agent-phone", ports["agent3"], dir, timeoutSeconds: 460));
             await Task.Delay(300);
             await hubs["agent3"].InvokeAsync("GoReady");
             await hubs["agent2"].InvokeAsync("GoReady");
@@ -113,11 +114,11 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
             foreach (var g in groups)
             {
                 if (g.Scenario == "abandon") await Task.Delay(1000); // they join the back of the queue and leave before their turn
-                callers.Add(Sipp.Callers(g.Scenario, g.Tag, g.Prefix, g.Calls, rate: 100, limit: g.Calls, kamailio.SipPort, dir));
+                callers.Add(Sipp.Callers(g.Scenario, g.Tag, g.Prefix, g.Calls, rate: 100, limit: g.Calls, kamailio.SipPort, dir, timeoutSeconds: 400));
             }
             foreach (var c in callers)
             {
-                Assert.True(await c.WaitAsync(TimeSpan.FromSeconds(160)) == 0, $"{c.Name}: {c.Stats()}\n{c.Log}{Tail(kamailio.Log)}");
+                Assert.True(await c.WaitAsync(TimeSpan.FromSeconds(420)) == 0, $"{c.Name}: {c.Stats()}\n{c.Log}{Tail(kamailio.Log)}");
             }
             var stats = callers.ToDictionary(c => c.Name, c => c.Stats());
             foreach (var (g, c) in groups.Zip(callers))

@@ -44,7 +44,7 @@ public sealed class Sipp : IAsyncDisposable
         Start(scenario, directory, timeoutSeconds,
             new[] {"-i", "127.0.0.1", "-p", "0", $"127.0.0.1:{sipPort}", "-m", $"{calls}", "-r", $"{rate}", "-l", $"{limit}",
              "-cid_str", $"%u-{tag}@hotline", "-key", "prefix", prefix, "-timeout", $"{timeoutSeconds - 10}s", "-timeout_error",
-             "-recv_timeout", "90000", "-max_recv_loops", "5000"}.Concat(extra ?? []), tag);
+             "-recv_timeout", $"{(timeoutSeconds - 10) * 1000}", "-max_recv_loops", "5000"}.Concat(extra ?? []), tag);
 
     /// <summary>An agent's phone listening on <paramref name="port"/>.</summary>
     public static Sipp Phone(string scenario, int port, string directory, int timeoutSeconds = 200) =>
