@@ -39,7 +39,7 @@ function summary(latencies, expected) {
   return { deliveries: sorted.length, expected, missed: expected - sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? null };
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
 async function inChunks(count, size, make) {
   const all = [];
