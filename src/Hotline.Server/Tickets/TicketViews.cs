@@ -131,7 +131,8 @@ public sealed class TicketViews(CityReference city, TimeProvider time, EventSeri
         return TicketDecider.AllowedActions(t).Where(action => action switch
         {
             TicketActions.AnswerDirectly or TicketActions.OutOfScope or TicketActions.EmergencyTransfer => reader.IsInRole(Roles.Agent) || office,
-            TicketActions.Dispatch or TicketActions.Review or TicketActions.Close or TicketActions.Merge or TicketActions.Reopen => office,
+            TicketActions.Dispatch or TicketActions.Review or TicketActions.Close or TicketActions.Merge or TicketActions.Reopen
+                or TicketActions.HoldDispatch or TicketActions.ReleaseHold => office,
             TicketActions.SignFor => Mine(x => x.State == TaskState.ToSign),
             TicketActions.Reply or TicketActions.SubDispatch or TicketActions.FirstContact => Mine(x => x.State == TaskState.InProgress),
             TicketActions.RequestReturn => Mine(x => x.IsOpen && x.PendingReturn is null),
