@@ -272,7 +272,7 @@ public sealed partial class ChannelsEndToEndTests
             address = "湖滨路 88 号", content = "楼道垃圾长期无人清理", callerName = "王先生", callerPhone = "13912345678",
         }, idempotencyKey: Guid.NewGuid().ToString());
         Assert.True(status == HttpStatusCode.Created, $"register → {status}: {ticket}");
-        await dispatcher.ActAsync((string)ticket!["id"]!, "dispatch", new { unitId }, 1);
+        await dispatcher.ActAsync((string)ticket!["id"]!, "dispatch", new { unitId, overrideReason = "测试：指定承办单位" }, 1);
     }
 
     private static async Task<JsonNode> Complete(ApiClient agent, string draftId, object body)
