@@ -129,9 +129,26 @@ public sealed class TicketSearchService(TicketSearchProjection projection, Ticke
         return (rows.Skip((page - 1) * size).Take(size).ToList(), rows.Count, source);
     }
 
+    private static bool HasLoneSurrogate(string v)
+    {
+        for (var i = 0; i < v.Length; i++)
+        {
+            if (char.IsHighSurrogate(v[i]) && i + 1 < v.Length && char.IsLowSurrogate(v[i + 1])) i++;
+            else if (char.IsSurrogate(v[i])) return true;
+        }
+        return false;
+    }
+
     /// <summary>Validates the parameters (the same field errors as before) and turns them into a store query, visibility included.</summary>
     public TicketSearchQuery QueryOf(TicketSearch s, ClaimsPrincipal user)
     {
+        foreach (var (field, value) in new[] { ("number", s.Number), ("phone", s.Phone), ("q", s.Q), ("category", s.Category), ("area", s.Area), ("unit", s.Unit) })
+        {
+            if (value is null) continue;
+            if (value.Length > 200) throw new DomainValidationException(field, "检索条件不能超过 200 个字符");
+            if (value.Any(char.IsControl) || HasLoneSurrogate(value))
+                throw new DomainValidationException(field, "检索条件含有控制字符或无效字符");
+        }
         static string? Clean(string? v) => string.IsNullOrWhiteSpace(v) ? null : v.Trim();
         var phone = Clean(s.Phone);
         if (phone is not null && !user.IsOffice()) throw new DomainValidationException("phone", "只有热线办人员可以按电话号码检索");

@@ -276,7 +276,10 @@ public sealed class PostgresTicketSearchStore(string connectionString) : ITicket
         await using var c = await OpenAsync(ct);
         await using var cmd = c.CreateCommand();
         // pg_trgm ships with PostgreSQL (contrib); creating it needs a role allowed to (a superuser, or the database owner on PostgreSQL 13+ since pg_trgm is a trusted extension).
+        // Several nodes start together: one creates the schema at a time (concurrent CREATE … IF NOT EXISTS can collide).
         cmd.CommandText = """
+            BEGIN;
+            SELECT pg_advisory_xact_lock(734512345);
             CREATE EXTENSION IF NOT EXISTS pg_trgm;
             CREATE TABLE IF NOT EXISTS read_model_checkpoints (name text PRIMARY KEY, position bigint NOT NULL);
             CREATE TABLE IF NOT EXISTS ticket_search (
@@ -290,6 +293,7 @@ public sealed class PostgresTicketSearchStore(string connectionString) : ITicket
             CREATE INDEX IF NOT EXISTS ticket_search_registered ON ticket_search (registered_at);
             CREATE INDEX IF NOT EXISTS ticket_search_category ON ticket_search (category_code text_pattern_ops);
             CREATE INDEX IF NOT EXISTS ticket_search_area ON ticket_search (area_code text_pattern_ops);
+            COMMIT;
             """;
         await cmd.ExecuteNonQueryAsync(ct);
     }

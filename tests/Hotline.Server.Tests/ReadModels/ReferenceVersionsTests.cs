@@ -110,6 +110,9 @@ public sealed class ReferenceVersionsTests
         var before = await Task.WhenAll(queries.Select(q => Search(dispatcher, q)));
         Assert.Contains((string)old["id"]!, before[0], StringComparison.Ordinal);
         Assert.Contains((string)fresh["id"]!, before[0], StringComparison.Ordinal);
+        (status, problem, _) = await dispatcher.SendAsync(HttpMethod.Get, "api/tickets?q=%01");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.True(problem!["errors"]!.AsObject().ContainsKey("q"), problem.ToJsonString());
         (status, problem, _) = await admin.SendAsync(HttpMethod.Post, "api/admin/read-models/no-such-model/rebuild");
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Contains("ticket-search", problem!.ToJsonString(), StringComparison.Ordinal);
