@@ -29,6 +29,7 @@ public sealed class CallbackAndMissedCallsTests
         var (status, injected, _) = await agent.SendAsync(HttpMethod.Post, "api/dev/calls", new { caller = "13600001111" });
         Assert.Equal(HttpStatusCode.OK, status);
         var callId = (string)injected!["callId"]!;
+        await WaitForWaitingAsync(supervisor, 1); // the simulated caller passes the IVR first
         var (accepted, body, _) = await agent.SendAsync(HttpMethod.Post, $"api/dev/calls/{callId}/callback", new { });
         Assert.True(accepted == HttpStatusCode.OK, $"callback → {accepted}: {body}");
         var (again, _, _) = await agent.SendAsync(HttpMethod.Post, $"api/dev/calls/{callId}/callback", new { });
@@ -57,6 +58,19 @@ public sealed class CallbackAndMissedCallsTests
             await Task.Delay(200);
         } while (DateTime.UtcNow < deadline);
         Assert.InRange(wrapUp, 1.0, 30.0);
+    }
+
+    private static async Task WaitForWaitingAsync(ApiClient supervisor, int calls)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var board = await supervisor.GetJsonAsync("api/calls/wallboard");
+            var waiting = board["skills"]!.AsArray().Sum(s => (int)s!["waiting"]!);
+            if (waiting >= calls) return;
+            Assert.True(DateTime.UtcNow < deadline, $"never {calls} call(s) waiting: {board.ToJsonString()}");
+            await Task.Delay(200);
+        }
     }
 
     [Fact]
