@@ -2,12 +2,23 @@ using System.Reflection;
 using System.Text;
 using Hotline.Benchmarks;
 
-// Usage: dotnet run -c Release --project tests/Hotline.Benchmarks -- [suite ...] [--quick] [--out results.md]
-// With no suite names every suite runs. Prints a markdown table with the machine's core count.
+// Usage: dotnet run -c Release --project tests/Hotline.Benchmarks -- [suite ...] [--quick] [--out results.md] [--list]
+// With no suite names every suite runs and the table goes to tests/Hotline.Benchmarks/RESULTS.md (unless --out says
+// otherwise); a subset writes a file only with --out. Prints a markdown table with the machine's core count.
 var quick = args.Contains("--quick");
 var outIndex = Array.IndexOf(args, "--out");
-var outFile = outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : null;
 var names = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (outIndex < 0 || i != outIndex + 1)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+var outFile = outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1]
+    : names.Count == 0 ? Path.Combine(Hotline.Testing.RepoPaths.Root, "tests", "Hotline.Benchmarks", "RESULTS.md") : null;
+if (args.Contains("--list"))
+{
+    foreach (var t in Assembly.GetExecutingAssembly().GetTypes().Where(t => typeof(IBenchmarkSuite).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false }))
+    {
+        Console.WriteLine(((IBenchmarkSuite)Activator.CreateInstance(t)!).Name);
+    }
+
+    return 0;
+}
 
 var suites = Assembly.GetExecutingAssembly().GetTypes()
     .Where(t => typeof(IBenchmarkSuite).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
@@ -39,5 +50,10 @@ table.AppendLine("|---|---|---|---|---|---|");
 foreach (var r in rows) table.AppendLine($"| {r.What} | {r.Figure} | {r.Goal} | {r.Reference} | {r.Ratio} | {(r.Met ? "yes" : "no")} |");
 Console.WriteLine();
 Console.WriteLine(table);
-if (outFile is not null) await File.WriteAllTextAsync(outFile, table.ToString());
+if (outFile is not null)
+{
+    await File.WriteAllTextAsync(outFile, table.ToString());
+    Console.WriteLine("Written to " + outFile);
+}
+
 return 0;
