@@ -193,6 +193,9 @@ internal sealed class QueueHammer(IReadOnlyList<ICallQueue> nodes, Func<Task<IRe
         Assert.All(snapshot.Skills, s => Assert.Equal(0, s.Waiting));
         Assert.Equal(0, snapshot.Reserved);
         Assert.Equal(0, snapshot.Connected);
+        // Every abandon (waiting or ringing) put exactly one entry on the 漏接回拨 list, in the same atomic step.
+        Assert.Equal(_abandonedRinging + _abandonedByCaller, snapshot.Missed);
+        Assert.Equal(snapshot.Missed, (await nodes[0].GetMissedAsync(int.MaxValue)).Select(m => m.CallId).Distinct(StringComparer.Ordinal).Count());
         Assert.Equal(Agents, snapshot.AgentsByStatus[AgentStatus.Ready]);
         Assert.Empty(await verify());
         foreach (var id in callIds.Take(200))
