@@ -16,6 +16,10 @@ public sealed class TicketIndex
     // registration, so they must not scan every ticket. A ticket's phone is set once, at registration.
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Guid, byte>> _byPhone = new(StringComparer.Ordinal);
 
+    // Unit → tickets with an open task of that unit: the unit inbox and the handler's work list look their units up
+    // instead of scanning every ticket. Added when a task opens; pruned by the reader when the task is no longer open.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<Guid, byte>> _byUnit = new(StringComparer.Ordinal);
+
     public long Position { get; private set; }
 
     public int Count => _tickets.Count;
@@ -33,6 +37,7 @@ public sealed class TicketIndex
             if (current.Version == 0 ? _tickets.TryAdd(ticketId, next) : _tickets.TryUpdate(ticketId, next, current))
             {
                 IndexPhone(next);
+                IndexUnits(next);
                 return true;
             }
         }
@@ -43,6 +48,41 @@ public sealed class TicketIndex
     {
         _tickets.AddOrUpdate(state.Id, state, (_, existing) => existing.Version >= state.Version ? existing : state);
         IndexPhone(state);
+        IndexUnits(state);
+    }
+
+    private void IndexUnits(Ticket t)
+    {
+        foreach (var task in t.Tasks)
+        {
+            if (task.IsOpen) _byUnit.GetOrAdd(task.UnitId, _ => new ConcurrentDictionary<Guid, byte>()).TryAdd(t.Id, 0);
+        }
+    }
+
+    private bool HasOpenTask(Guid id, string unitId) => Get(id) is { } t && t.Tasks.Any(task => task.IsOpen && task.UnitId == unitId);
+
+    /// <summary>
+    /// Tickets with an open task of a unit <paramref name="unitMatches"/> accepts, each once: looks up the units, not
+    /// every ticket (O(units + their open tickets)).
+    /// </summary>
+    public IEnumerable<Ticket> WithOpenTasks(Func<string, bool> unitMatches)
+    {
+        var seen = new HashSet<Guid>();
+        foreach (var (unitId, ids) in _byUnit)
+        {
+            if (!unitMatches(unitId)) continue;
+            foreach (var id in ids.Keys)
+            {
+                if (!HasOpenTask(id, unitId))
+                {
+                    ids.TryRemove(id, out _);
+                    // A writer stores the state before indexing it, so a task reopened meanwhile is seen here.
+                    if (!HasOpenTask(id, unitId)) continue;
+                    ids.TryAdd(id, 0);
+                }
+                if (seen.Add(id) && Get(id) is { } t) yield return t;
+            }
+        }
     }
 
     private void IndexPhone(Ticket t)
@@ -60,8 +100,7 @@ public sealed class TicketIndex
     public IEnumerable<Ticket> InState(params TicketState[] states) => _tickets.Values.Where(t => states.Contains(t.State));
 
     /// <summary>Tickets with an open task of the unit (or of a unit inside it, when <paramref name="within"/> says so).</summary>
-    public IEnumerable<Ticket> ForUnit(Func<string, bool> isMine) =>
-        _tickets.Values.Where(t => t.Tasks.Any(task => isMine(task.UnitId) && task.State is TaskState.ToSign or TaskState.InProgress));
+    public IEnumerable<Ticket> ForUnit(Func<string, bool> isMine) => WithOpenTasks(isMine);
 
     public IEnumerable<Ticket> ByCaller(string phone) =>
         _byPhone.TryGetValue(phone, out var ids) ? ids.Keys.Select(Get).OfType<Ticket>() : [];

@@ -77,7 +77,8 @@ public static class TicketQueriesModule
             var name = box ?? "all";
             if (!Boxes.Contains(name)) throw new DomainValidationException("box", "box 必须是 " + string.Join(" / ", Boxes));
             var now = time.GetUtcNow();
-            var rows = index.All.SelectMany(t => t.Tasks.Where(task => task.IsOpen && (subtree == true ? city.IsWithin(task.UnitId, unitId) : task.UnitId == unitId)).Select(task => (t, task)));
+            Func<string, bool> inScope = u => subtree == true ? city.IsWithin(u, unitId) : u == unitId;
+            var rows = index.WithOpenTasks(inScope).SelectMany(t => t.Tasks.Where(task => task.IsOpen && inScope(task.UnitId)).Select(task => (t, task)));
             rows = name switch
             {
                 "to-sign" => rows.Where(x => x.task.State == TaskState.ToSign),
