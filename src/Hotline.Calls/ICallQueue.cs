@@ -152,7 +152,11 @@ public sealed record CallPlacement(QueuedCall Call, CallStage Stage, string? Age
     public bool Callback { get; init; }
 }
 
-public sealed record SkillQueueFigures(string Skill, int Waiting, TimeSpan LongestWait, int ReadyAgents);
+public sealed record SkillQueueFigures(string Skill, int Waiting, TimeSpan LongestWait, int ReadyAgents)
+{
+    /// <summary>Agents having this skill that are staffed: Ready, Reserved, OnCall or WrapUp (the expected wait divides by it).</summary>
+    public int StaffedAgents { get; init; }
+}
 
 public sealed record QueueSnapshot(IReadOnlyList<SkillQueueFigures> Skills, IReadOnlyDictionary<AgentStatus, int> AgentsByStatus, int Reserved, int Connected)
 {

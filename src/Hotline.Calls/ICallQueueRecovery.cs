@@ -18,7 +18,9 @@ public interface ICallQueueRecovery
     /// atomic step, skipping calls already known, and marks the state alive. Returns the number of calls restored.</summary>
     /// <remarks><paramref name="agents"/>: agents not on a restored call, put back in their last recorded state (Ready, NotReady with
     /// its reason, WrapUp, LoggedOut) unless already known; a Ready agent's idle time is its recorded <see cref="RestoredAgent.Since"/>.</remarks>
-    Task<int> RestoreAsync(IReadOnlyList<RestoredCall> calls, IReadOnlyList<RestoredAgent>? agents = null, CancellationToken cancellationToken = default);
+    /// <remarks><paramref name="missed"/>: the open 漏接回拨 entries (with their claim, attempt count and last result), put back unless
+    /// already listed or live.</remarks>
+    Task<int> RestoreAsync(IReadOnlyList<RestoredCall> calls, IReadOnlyList<RestoredAgent>? agents = null, IReadOnlyList<MissedCall>? missed = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A live call to restore. <see cref="AgentId"/> null: waiting; else connected to that agent since <see cref="ConnectedAt"/>

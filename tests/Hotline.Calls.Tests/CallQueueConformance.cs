@@ -210,6 +210,23 @@ public abstract partial class CallQueueConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_snapshot_counts_staffed_agents_per_group()
+    {
+        await ReadyAsync("a1", 0, Mandarin, Dialect);
+        await ReadyAsync("a2", 0, Mandarin);
+        await ReadyAsync("a3", 0, English);
+        Assert.True(await Queue.SetNotReadyAsync("a3", "小休", At(1)));
+        await Queue.EnqueueAsync(Call("m1", 2, skill: Mandarin));
+        Assert.Single(await Queue.DispatchAsync(At(3), Ring, 10)); // a1 or a2 reserved: still staffed
+
+        var skills = (await Queue.GetSnapshotAsync(At(4))).Skills.ToDictionary(s => s.Skill);
+        Assert.Equal(2, skills[Mandarin].StaffedAgents);
+        Assert.Equal(1, skills[Dialect].StaffedAgents);
+        Assert.Equal(0, skills[English].StaffedAgents); // not ready is not staffed
+        await AssertHealthyAsync();
+    }
+
+    [Fact]
     public async Task A_multi_skill_agent_leaves_every_ready_set_when_reserved()
     {
         Assert.True(await Queue.SetReadyAsync("a1", [new AgentSkill(Mandarin, 2), new AgentSkill(Dialect, 1)], At(0)));

@@ -362,7 +362,9 @@ public sealed class InMemoryCallQueue : ICallQueue
                     longest = now > oldest ? now - oldest : TimeSpan.Zero;
                 }
 
-                skills.Add(new SkillQueueFigures(skill, waiting?.Count ?? 0, longest, _ready.TryGetValue(skill, out var r) ? r.Count : 0));
+                var staffed = _agents.Values.Count(a => a.Status is AgentStatus.Ready or AgentStatus.Reserved or AgentStatus.OnCall or AgentStatus.WrapUp
+                    && a.Skills.Any(x => x.Skill == skill));
+                skills.Add(new SkillQueueFigures(skill, waiting?.Count ?? 0, longest, _ready.TryGetValue(skill, out var r) ? r.Count : 0) { StaffedAgents = staffed });
             }
 
             var byStatus = Enum.GetValues<AgentStatus>().ToDictionary(s => s, _ => 0);

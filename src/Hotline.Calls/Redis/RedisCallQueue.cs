@@ -221,7 +221,7 @@ public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
                 longest = now > oldest ? now - oldest : TimeSpan.Zero;
             }
 
-            skills.Add(new SkillQueueFigures((string)s[0]!, (int)s[1], longest, (int)s[3]));
+            skills.Add(new SkillQueueFigures((string)s[0]!, (int)s[1], longest, (int)s[3]) { StaffedAgents = (int)s[4] });
         }
 
         var byStatus = Enum.GetValues<AgentStatus>().ToDictionary(s => s, _ => 0);
@@ -307,11 +307,12 @@ public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
     /// <summary>How long the restore lock is held at most (a node that dies while restoring frees it after this).</summary>
     public TimeSpan RestoreLockTtl { get; init; } = TimeSpan.FromSeconds(10);
 
-    public async Task<int> RestoreAsync(IReadOnlyList<RestoredCall> calls, IReadOnlyList<RestoredAgent>? agents = null, CancellationToken cancellationToken = default)
+    public async Task<int> RestoreAsync(IReadOnlyList<RestoredCall> calls, IReadOnlyList<RestoredAgent>? agents = null, IReadOnlyList<MissedCall>? missed = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(calls);
         agents ??= [];
-        var args = new List<RedisValue> { (string)Keys.Alive!, agents.Count };
+        missed ??= [];
+        var args = new List<RedisValue> { (string)Keys.Alive!, agents.Count, missed.Count };
         foreach (var a in agents)
         {
             ArgumentException.ThrowIfNullOrEmpty(a.AgentId);
@@ -325,6 +326,23 @@ public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
             args.Add(a.Reason ?? string.Empty);
             args.Add(Ms(a.Since));
             args.Add(string.Join('\n', a.Skills.Select(s => s.Skill + "\t" + s.Level.ToString(CultureInfo.InvariantCulture))));
+        }
+
+        foreach (var m in missed)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(m.CallId);
+            args.Add(m.CallId);
+            args.Add(m.Caller);
+            args.Add(m.DialledNumber);
+            args.Add(m.Skill);
+            args.Add(Ms(m.EnqueuedAt));
+            args.Add(Ms(m.MissedAt));
+            args.Add(m.Reason);
+            args.Add(m.AgentId ?? string.Empty);
+            args.Add(m.ClaimedBy ?? string.Empty);
+            args.Add(m.ClaimedAt is { } claimedAt ? Ms(claimedAt) : string.Empty);
+            args.Add(Math.Max(0, m.Attempts));
+            args.Add(m.LastResult ?? string.Empty);
         }
 
         foreach (var r in calls)

@@ -38,6 +38,9 @@ public sealed record OfferView(string CallId, string Caller, string DialledNumbe
 
 public sealed record CallConnectedView(string CallId, string Caller);
 
+/// <summary>An external number an agent may transfer a call to (转接).</summary>
+public sealed record TransferTargetView(string Number, string Name);
+
 public sealed record CallEndedView(string CallId, string EndedBy);
 
 /// <summary>The server lost or rebuilt live state (Redis restart): the console should read its state again (GetState).</summary>
@@ -92,6 +95,13 @@ public sealed class AgentHub(CallCenter center) : Hub<IAgentClient>
         string.IsNullOrWhiteSpace(callId) || callId.Length > 200 || callId.Any(char.IsControl)
             ? throw new HubException("callId: 通话编号不能为空、不能超过 200 个字符、不能含控制字符")
             : callId;
+
+    /// <summary>The external numbers the agent may transfer to (转接).</summary>
+    public IReadOnlyList<TransferTargetView> GetTransferTargets() => center.TransferTargets();
+
+    /// <summary>转接: the agent's own connected call to a configured external number, with a reason; the call ends, the agent goes to
+    /// wrap-up. False when the call is not the agent's connected call.</summary>
+    public Task<bool> Transfer(string callId, string target, string reason) => center.TransferAsync(AgentId, CallIdOf(callId), target, reason, Context.ConnectionAborted);
 
     public Task LogOut() => center.LogOutAsync(AgentId, Context.ConnectionAborted);
 

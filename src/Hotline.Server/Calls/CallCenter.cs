@@ -92,7 +92,8 @@ public sealed class CallCenter(
                 }
                 break;
             case CallTransferred t:
-                await RecordAsync(t.CallId, new CallTransferredOut(t.CallId, t.Target, t.Reason, t.AgentId, t.OccurredAt), "transfer:" + t.EventId, ct);
+                // One transfer per call (a blind transfer ends our leg): the same key as an agent's transfer, so it is recorded once.
+                await RecordAsync(t.CallId, new CallTransferredOut(t.CallId, t.Target, t.Reason, t.AgentId, t.OccurredAt), "transfer", ct);
                 break;
             case DtmfReceived d:
                 // Keyed by the platform's event id: a redelivered key press is recorded once.
@@ -138,9 +139,8 @@ public sealed class CallCenter(
         var now = time.GetUtcNow();
         var snapshot = await queue.GetSnapshotAsync(now, ct);
         var group = snapshot.Skills.FirstOrDefault(s => s.Skill == skill);
-        var staffed = snapshot.AgentsByStatus.Where(kv => kv.Key is AgentStatus.Ready or AgentStatus.Reserved or AgentStatus.OnCall or AgentStatus.WrapUp).Sum(kv => kv.Value);
         // The call itself is counted in the group's waiting calls: those ahead of it are one fewer.
-        var ewt = CallStats.ExpectedWaitSeconds(Math.Max(0, (group?.Waiting ?? 1) - 1), group?.ReadyAgents ?? 0, staffed, stats.Today(now), callsOptions.Value.DefaultHandleSeconds);
+        var ewt = CallStats.ExpectedWaitSeconds(Math.Max(0, (group?.Waiting ?? 1) - 1), group?.ReadyAgents ?? 0, group?.StaffedAgents ?? 0, stats.Today(now), callsOptions.Value.DefaultHandleSeconds);
         if (ewt <= threshold) return;
         await RecordAsync(callId, new CallbackOffered(callId, ewt, now), "callback-offered", ct);
     }
@@ -264,6 +264,36 @@ public sealed class CallCenter(
             catch (TelephonyCommandException e) { logger.LogWarning(e, "Telephony did not release {CallId}", callId); }
         }
         await EndedAsync(callId, "Agent", "agent hang-up", ct);
+        return true;
+    }
+
+    /// <summary>The numbers an agent may transfer to (<see cref="CallsOptions.TransferTargets"/>).</summary>
+    public IReadOnlyList<TransferTargetView> TransferTargets() =>
+        [.. callsOptions.Value.TransferTargets.Where(t => !string.IsNullOrWhiteSpace(t.Number)).Select(t => new TransferTargetView(t.Number.Trim(), t.Name))];
+
+    /// <summary>
+    /// 转接: the agent's own connected call goes to an external number of the configured list (110/119/120/122, another hotline) with a
+    /// reason. The platform transfers it (<see cref="ITelephonyControl.TransferAsync"/>); then <see cref="CallTransferredOut"/> is recorded
+    /// (the same record the platform's <c>CallTransferred</c> makes: recorded once), the call ends and the agent goes to wrap-up.
+    /// False when the call is not this agent's connected call (or is an outbound callback, which has no platform leg); a bad target or
+    /// reason, or a platform refusal, is a <see cref="HubException"/> naming the field.
+    /// </summary>
+    public async Task<bool> TransferAsync(string agentId, string callId, string? target, string? reason, CancellationToken ct)
+    {
+        var number = target?.Trim() ?? "";
+        if (!TransferTargets().Any(t => t.Number == number)) throw new HubException("target: 只能转接到配置的外部号码（" + string.Join("、", TransferTargets().Select(t => t.Number)) + "）");
+        var why = reason?.Trim() ?? "";
+        if (why.Length is 0 or > 100 || why.Any(char.IsControl)) throw new HubException("reason: 转接原因不能为空、不能超过 100 个字符、不能含控制字符");
+        var placement = await GetCallAsync(callId, ct);
+        if (placement is null || placement.AgentId != agentId || placement.Stage != CallStage.Connected || placement.Callback) return false;
+        try { await telephony.TransferAsync(callId, number, why, ct); }
+        catch (TelephonyCommandException e)
+        {
+            logger.LogWarning(e, "Telephony refused the transfer of {CallId} to {Target}", callId, number);
+            throw new HubException("target: 话务平台未能转接该通话，请稍后重试或口头告知来电人拨打 " + number);
+        }
+        await RecordAsync(callId, new CallTransferredOut(callId, number, why, agentId, time.GetUtcNow()), "transfer", ct);
+        await EndedAsync(callId, "Transferred", "transferred to " + number, ct);
         return true;
     }
 
@@ -394,8 +424,9 @@ public sealed class CallCenter(
             l.ConnectedAt,
             l.AgentId is null ? [] : SkillsOf(l.AgentId).Select(x => x.Skill).ToList())).ToList();
         var agents = RestoredAgents(calls);
-        var restored = await _recovery.RestoreAsync(calls, agents, ct);
-        logger.LogWarning("The live queue had lost its data (Redis restart); restored {Restored} of {Live} live calls from the call records", restored, calls.Count);
+        var missed = stats.OpenMissed();
+        var restored = await _recovery.RestoreAsync(calls, agents, missed, ct);
+        logger.LogWarning("The live queue had lost its data (Redis restart); restored {Restored} of {Live} live calls and {Missed} open 漏接回拨 entries from the call records", restored, calls.Count, missed.Count);
         var resync = new ResyncView("queue-restored", now);
         foreach (var user in users.All.Where(u => u.Roles.Contains(Roles.Agent))) await pushes.Agent(user.Id).Resync(resync);
         Signal();

@@ -30,6 +30,9 @@ public sealed class CallStats
     private readonly ConcurrentDictionary<string, CallLine> _lines = new();
     private readonly ConcurrentDictionary<string, LiveCall> _live = new();
 
+    private readonly ConcurrentDictionary<string, Hotline.Calls.MissedCall> _missed = new();
+    private readonly ConcurrentDictionary<string, CallQueued> _abandoned = new();
+
     private readonly ConcurrentDictionary<string, AgentStateChanged> _agentStates = new();
     private readonly ConcurrentDictionary<string, string> _lastCallOf = new();
 
@@ -40,6 +43,10 @@ public sealed class CallStats
     /// <summary>Whether the caller of this live call was offered a callback (so a DTMF "1" means "yes").</summary>
     public bool CallbackWasOffered(string callId) => _live.TryGetValue(callId, out var l) && l.CallbackOffered && !l.Callback;
 
+    /// <summary>The open 漏接回拨 entries as the records tell them (<see cref="MissedCallListed"/>, <see cref="MissedCallClaimed"/>,
+    /// <see cref="MissedCallbackRecorded"/>), with claim, attempts and last result, for the Redis restart recovery.</summary>
+    public IReadOnlyList<Hotline.Calls.MissedCall> OpenMissed() => [.. _missed.Values.OrderBy(m => m.MissedAt)];
+
     /// <summary>Every agent's last recorded state (from <see cref="AgentStateChanged"/>), for the Redis restart recovery.</summary>
     public IReadOnlyList<AgentStateChanged> AgentStates() => [.. _agentStates.Values];
 
@@ -47,17 +54,21 @@ public sealed class CallStats
     public string? LastCallOf(string agentId) => _lastCallOf.TryGetValue(agentId, out var id) ? id : null;
 
     /// <summary>
-    /// Expected wait (EWT, seconds) of a call entering a group: 0 while the group has more ready agents than calls waiting;
-    /// otherwise (waiting − ready + 1) × average handle time ÷ staffed agents, where the average handle time is today's
-    /// avgTalkSeconds + avgWrapUpSeconds (<paramref name="defaultHandleSeconds"/> while nothing has been finished yet) and staffed
-    /// agents are those Ready, Reserved, OnCall or in WrapUp (all groups: the snapshot has no per-group count; at least 1).
+    /// Expected wait (EWT, seconds) of a call entering a group — the one definition:
+    /// <code>EWT = 0                                                  when readyInGroup &gt; waiting
+    /// EWT = (waiting − readyInGroup + 1) × handle ÷ max(1, staffedInGroup)   otherwise</code>
+    /// <paramref name="waiting"/> = calls of the group ahead of this one; <paramref name="readyInGroup"/> = the group's Ready agents;
+    /// staffedInGroup = agents <b>having the group's skill</b> that are Ready, Reserved, OnCall or in WrapUp
+    /// (<see cref="Hotline.Calls.SkillQueueFigures.StaffedAgents"/>; an agent with two skills counts in both groups);
+    /// handle = today's avgTalkSeconds + avgWrapUpSeconds (<paramref name="defaultHandleSeconds"/> while nothing has been finished yet).
+    /// Rounded to 0.1 s.
     /// </summary>
-    public static double ExpectedWaitSeconds(int waiting, int readyInGroup, int staffed, TodayFigures today, double defaultHandleSeconds)
+    public static double ExpectedWaitSeconds(int waiting, int readyInGroup, int staffedInGroup, TodayFigures today, double defaultHandleSeconds)
     {
         if (readyInGroup > waiting) return 0;
         var handle = today.AvgTalkSeconds + today.AvgWrapUpSeconds;
         if (handle <= 0) handle = defaultHandleSeconds;
-        return Math.Round((waiting - readyInGroup + 1) * handle / Math.Max(1, staffed), 1);
+        return Math.Round((waiting - readyInGroup + 1) * handle / Math.Max(1, staffedInGroup), 1);
     }
 
     /// <summary>The live calls queued since <paramref name="since"/> (older ones are dropped from the map).</summary>
@@ -109,7 +120,8 @@ public sealed class CallStats
                     _lines.AddOrUpdate(c.CallId, _ => new CallLine(c.At, true, c.WaitSeconds, 0, false), (_, l) => l with { Answered = true, WaitSeconds = c.WaitSeconds });
                     break;
                 case CallAbandonedInQueue a:
-                    _live.TryRemove(a.CallId, out _);
+                    // kept until its MissedCallListed (next in the same stream) takes the skill, number and enqueue time
+                    if (_live.TryRemove(a.CallId, out var abandonedCall)) _abandoned[a.CallId] = abandonedCall.Queued;
                     _lines.AddOrUpdate(a.CallId, _ => new CallLine(a.At, false, a.WaitSeconds, 0, true), (_, l) => l with { Abandoned = true, WaitSeconds = a.WaitSeconds });
                     break;
                 case CallFinished f:
@@ -120,6 +132,18 @@ public sealed class CallStats
                     break;
                 case CallWrappedUp w:
                     if (_lines.TryGetValue(w.CallId, out var wrappedLine)) _lines[w.CallId] = wrappedLine with { WrapUpSeconds = w.WrapUpSeconds };
+                    break;
+                case MissedCallListed ml:
+                    _abandoned.TryRemove(ml.CallId, out var listedCall);
+                    _missed.TryAdd(ml.CallId, new Hotline.Calls.MissedCall(ml.CallId, ml.Caller, listedCall?.DialledNumber ?? "", listedCall?.Skill ?? CallCenter.DefaultSkill,
+                        listedCall?.At ?? ml.At, ml.At, ml.Reason, ml.AgentId, null, null, 0, null));
+                    break;
+                case MissedCallClaimed mc:
+                    if (_missed.TryGetValue(mc.CallId, out var claimed)) _missed[mc.CallId] = claimed with { ClaimedBy = mc.AgentId, ClaimedAt = claimed.ClaimedBy == mc.AgentId ? claimed.ClaimedAt : mc.At };
+                    break;
+                case MissedCallbackRecorded mr:
+                    if (mr.Done) _missed.TryRemove(mr.CallId, out _);
+                    else if (_missed.TryGetValue(mr.CallId, out var attempted)) _missed[mr.CallId] = attempted with { ClaimedBy = null, ClaimedAt = null, Attempts = attempted.Attempts + 1, LastResult = mr.Result };
                     break;
                 case CallbackOffered co:
                     if (_live.TryGetValue(co.CallId, out var offeredCall)) _live[co.CallId] = offeredCall with { CallbackOffered = true };

@@ -29,8 +29,9 @@ public static class CallsModule
 
     public static IEndpointRouteBuilder MapHotlineCalls(this IEndpointRouteBuilder app)
     {
-        app.MapHub<AgentHub>("/hubs/agent");
-        app.MapHub<SupervisorHub>("/hubs/supervisor");
+        // A connection whose session expires (the ticket's ExpiresUtc, from the token's exp) is closed by SignalR.
+        app.MapHub<AgentHub>("/hubs/agent", o => o.CloseOnAuthenticationExpiration = true);
+        app.MapHub<SupervisorHub>("/hubs/supervisor", o => o.CloseOnAuthenticationExpiration = true);
 
         app.MapGet("/api/calls/wallboard", (CallCenter center, CancellationToken ct) => center.WallboardAsync(ct)).RequireAuthorization("supervisor").WithTags("calls");
 

@@ -22,6 +22,26 @@ public sealed class CallsOptions
 
     /// <summary>The DTMF digit with which a caller accepts the callback offer.</summary>
     public string CallbackAcceptDigit { get; set; } = "1";
+
+    /// <summary>
+    /// The external numbers an agent may transfer a call to (转接: the emergency lines and other hotlines). Environment:
+    /// Hotline__Calls__TransferTargets__0__Number=110, …__Name=公安报警 (a configured list replaces the defaults entry by entry).
+    /// </summary>
+    public List<TransferTargetOptions> TransferTargets { get; set; } =
+    [
+        new() { Number = "110", Name = "公安报警" },
+        new() { Number = "119", Name = "火警" },
+        new() { Number = "120", Name = "医疗急救" },
+        new() { Number = "122", Name = "交通事故" },
+        new() { Number = "12315", Name = "市场监管投诉举报" },
+    ];
+}
+
+public sealed class TransferTargetOptions
+{
+    public string Number { get; set; } = "";
+
+    public string Name { get; set; } = "";
 }
 
 public sealed class OverflowOptions

@@ -1,14 +1,17 @@
--- ARGV: root, aliveMarker, agentCount, then per agent 5 fields: agentId, status, reason, sinceMs, skills ("skill\tlevel" lines),
+-- ARGV: root, aliveMarker, agentCount, missedCount, then per agent 5 fields: agentId, status, reason, sinceMs, skills ("skill\tlevel" lines),
+-- then per 漏接回拨 entry 12 fields: callId caller dialled skill enqMs missedMs reason agent claimedBy claimedAtMs attempts result,
 -- then per call 11 fields:
 --   callId, skill, score, enqueuedMs, priority, caller, dialled, attrsJson, agentId ('' = waiting), connectedMs, agentSkills ("\n"-joined)
 -- Rebuilds live calls after Redis lost its data (restart): a waiting call goes back to its skill queue at its original
 -- place; a connected call is restored as Connected and its agent as OnCall. Calls already known (live or tombstoned) and
 -- agents already known are left alone, so running it twice is harmless. Then the listed agents not known yet (not on a
 -- restored call) come back in their recorded state: Ready (idle since their recorded time, in line for their skills),
--- NotReady with the reason, WrapUp or LoggedOut. Sets the alive marker. Returns the calls restored.
+-- NotReady with the reason, WrapUp or LoggedOut; and the open 漏接回拨 entries. Sets the alive marker. Returns the calls restored.
 local marker = ARGV[2]
 local agentCount = tonumber(ARGV[3])
-local firstCall = 4 + agentCount * 5
+local missedCount = tonumber(ARGV[4])
+local firstMissed = 5 + agentCount * 5
+local firstCall = firstMissed + missedCount * 12
 local restored = 0
 for i = firstCall, #ARGV, 11 do
   local id, skill, score, enq, prio = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
@@ -38,7 +41,17 @@ for i = firstCall, #ARGV, 11 do
     end
   end
 end
-for i = 4, firstCall - 1, 5 do
+for i = firstMissed, firstCall - 1, 12 do
+  -- the open 漏接回拨 entries, as the records tell them (an entry already listed, or a live call, is left alone)
+  local id = ARGV[i]
+  if redis.call('EXISTS', kMissedCall(id)) == 0 and redis.call('EXISTS', kCall(id)) == 0 then
+    redis.call('HSET', kMissedCall(id), 'id', id, 'caller', ARGV[i + 1], 'dialled', ARGV[i + 2], 'skill', ARGV[i + 3], 'enq', ARGV[i + 4],
+      'at', ARGV[i + 5], 'reason', ARGV[i + 6], 'agent', ARGV[i + 7], 'claimedBy', ARGV[i + 8], 'claimedAt', ARGV[i + 9],
+      'attempts', ARGV[i + 10], 'result', ARGV[i + 11])
+    redis.call('ZADD', kMissed, ARGV[i + 5], id)
+  end
+end
+for i = 5, firstMissed - 1, 5 do
   local agent, status, reason, since, skills = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   if redis.call('EXISTS', kAgent(agent)) == 0 then
     for s, level in string.gmatch(skills, '([^\t\n]+)\t([^\n]+)') do
