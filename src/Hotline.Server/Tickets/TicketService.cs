@@ -50,7 +50,7 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
         TicketDecider.Decide(Ticket.Initial, command with { Number = "" }, now, context); // validate before a number is taken
         Time("register.decide", phase);
         phase = Stopwatch.GetTimestamp();
-        var number = await numbers.AssignAsync(ticketId, now, ct);
+        var number = await numbers.AssignAsync(now, ct);
         Time("register.number", phase);
         var events = TicketDecider.Decide(Ticket.Initial, command with { Number = number }, now, context);
         var result = await CommitAsync(ticketId, Ticket.Initial, events, commandId, draft.Actor, correlationId, now, ct);

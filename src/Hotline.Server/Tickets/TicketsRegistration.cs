@@ -13,7 +13,7 @@ public static class TicketsRegistration
     public static IHostApplicationBuilder AddHotlineTickets(this IHostApplicationBuilder builder)
     {
         var s = builder.Services;
-        s.AddSingleton(_ => new EventSerializer(TicketEventTypes.All.Concat(CallRecordTypes.All).Append(typeof(TicketNumberAssigned)).Append(typeof(HolidayYearImported)).Append(typeof(PersonalDataRead)).Concat(ReferencePublishing.EventTypes)));
+        s.AddSingleton(_ => new EventSerializer(TicketEventTypes.All.Concat(CallRecordTypes.All).Append(typeof(TicketNumberAssigned)).Append(typeof(NumberBlockReserved)).Append(typeof(HolidayYearImported)).Append(typeof(PersonalDataRead)).Concat(ReferencePublishing.EventTypes)));
         // The time-limit table: defaults, then "Hotline:TimeLimits:Rules", then "Hotline:TimeLimits:Cities:<Hotline:City>".
         var limits = builder.Configuration.GetSection(TimeLimitOptions.SectionName).Get<TimeLimitOptions>() ?? new TimeLimitOptions();
         var limitRules = limits.ForCity(builder.Configuration["Hotline:City"]);
@@ -44,6 +44,7 @@ public static class TicketsRegistration
         s.AddSingleton(sp => new TicketContext(sp.GetRequiredService<CalendarDeadlines>(), sp.GetRequiredService<CityReference>()) { Rules = rules });
         s.AddSingleton<AuditLog>();
         s.AddSingleton<TicketStore>();
+        s.AddSingleton(builder.Configuration.GetSection(TicketNumberOptions.SectionName).Get<TicketNumberOptions>() ?? new TicketNumberOptions());
         s.AddSingleton<TicketNumbers>();
         s.AddSingleton<TicketIndex>();
         s.AddSingleton<TicketService>();
