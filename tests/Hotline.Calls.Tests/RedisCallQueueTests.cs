@@ -45,6 +45,26 @@ public sealed class RedisCallQueueTests(RedisFixture redis, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task Restore_puts_open_missed_entries_back_with_claim_attempts_and_result()
+    {
+        var recovery = (ICallQueueRecovery)_queue!;
+        Assert.True(await recovery.TryBeginRestoreAsync());
+        MissedCall[] missed =
+        [
+            new("m1", "13600000001", "12345", Mandarin, At(1), At(5), CallQueueRules.AbandonedReason, null, null, null, 2, "无人接听"),
+            new("m2", "13600000002", "12345", Dialect, At(2), At(6), CallQueueRules.MissedReason, "a9", "a1", At(7), 0, null),
+        ];
+        await recovery.RestoreAsync([], [], missed);
+        await recovery.RestoreAsync([], [], missed); // listed already: left alone
+
+        Assert.Equal(missed, await Queue.GetMissedAsync(10));
+        Assert.Equal(2, (await Queue.GetSnapshotAsync(At(8))).Missed);
+        Assert.False(await Queue.ClaimMissedAsync("m2", "a2", At(9))); // the restored claim holds
+        Assert.True(await Queue.CompleteMissedAsync("m2", "a1", "已回拨", done: true, At(9)));
+        await AssertHealthyAsync();
+    }
+
+    [Fact]
     public async Task A_gone_call_leaves_a_tombstone_with_a_ttl()
     {
         await Queue.EnqueueAsync(Call("c1", 1));
