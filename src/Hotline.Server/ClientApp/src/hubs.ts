@@ -39,6 +39,12 @@ export interface MissedCall {
   lastResult: string | null
 }
 
+/** An external number an agent may transfer a call to (110/119/120/122, another hotline). */
+export interface TransferTarget {
+  number: string
+  name: string
+}
+
 export interface PreviousTicket {
   id: string
   number: string
