@@ -1,9 +1,11 @@
 using System.Globalization;
 using Hotline.Domain.Calendar;
 using Hotline.Domain.Tickets;
+using Hotline.EventStore;
 using Hotline.Server.Calendar;
 using Hotline.Server.Outbox;
 using Hotline.Server.Reports;
+using Hotline.Server.Storage;
 using Hotline.Server.Tickets;
 using Quartz;
 
@@ -12,15 +14,17 @@ namespace Hotline.Server.Jobs;
 /// <summary>
 /// 节假日提醒: every day from November 1 until next year's State Council notice is imported (and any day the current
 /// year's is missing), admins get one alert per day. Once the year is there it reports how many open deadlines are
-/// still provisional (computed on the Monday–Friday fallback) and so need recomputing.
+/// still provisional (computed on the Monday–Friday fallback) and so need recomputing. The calendar is reloaded from
+/// the calendar stream first, so an import on another node (a <see cref="HolidayYearImported"/>) stops the alert here too.
 /// </summary>
 [DisallowConcurrentExecution]
-public sealed class CalendarAlertJob(CalendarDeadlines calendar, TicketIndex index, NoticeStore notices, TimeProvider time) : OfficeJob
+public sealed class CalendarAlertJob(CalendarDeadlines calendar, IEventStore store, EventSerializer serializer, TicketIndex index, NoticeStore notices, TimeProvider time) : OfficeJob
 {
     public static readonly JobKey Key = new("calendar-alert", "calendar");
 
     public override async Task<string> RunAsync(CancellationToken ct)
     {
+        await calendar.LoadAsync(store, serializer, ct);
         var today = ChinaTime.DateOf(time.GetUtcNow());
         var missing = HolidayAlert.MissingYears(today, calendar.Schedule);
         var provisional = ProvisionalOpenDeadlines(index.All, calendar.Schedule);

@@ -98,11 +98,14 @@ public static class TicketModule
         MapAction<HoldRequest>(group, TicketActions.HoldDispatch, (b, u) => new HoldDispatch(b.Reason, u.UserId()), "dispatcher");
         MapAction<HoldRequest>(group, TicketActions.ReleaseHold, (b, u) => new ReleaseDispatchHold(b.Reason, u.UserId()), "dispatcher");
 
-        app.MapGet("/api/worklists/{name}", (string name, ClaimsPrincipal user, TicketIndex index, TicketViews views, CityReference city, int? page, int? pageSize) =>
+        // to-dispatch rows carry the dispatch deadline, the hold and the auto-dispatch flag (TicketSummary); sort=deadline
+        // (default, soonest first) / -deadline / created / -created.
+        app.MapGet("/api/worklists/{name}", (string name, ClaimsPrincipal user, TicketIndex index, TicketViews views, CityReference city, int? page, int? pageSize, string? sort) =>
         {
+            if (!string.IsNullOrEmpty(sort) && name != "to-dispatch") throw new Domain.Common.DomainValidationException("sort", "只有待派单清单可以排序");
             IEnumerable<Ticket>? rows = name switch
             {
-                "to-dispatch" when user.IsInRole(Roles.Dispatcher) || user.IsInRole(Roles.Admin) => index.InState(TicketState.Registered).OrderBy(t => t.DispatchDueAt),
+                "to-dispatch" when user.IsInRole(Roles.Dispatcher) || user.IsInRole(Roles.Admin) => ToDispatchOrder(index.InState(TicketState.Registered), sort),
                 "to-review" when user.IsInRole(Roles.Dispatcher) || user.IsInRole(Roles.Admin) => index.InState(TicketState.Replied).OrderBy(t => t.MainTask?.RepliedAt),
                 "to-callback" when user.IsInRole(Roles.Callback) || user.IsInRole(Roles.Admin) => index.InState(TicketState.AwaitingCallback).OrderBy(t => t.ReplyAcceptedAt),
                 "inbox" when user.IsInRole(Roles.Handler) => index.ForUnit(u => city.IsWithin(u, user.UnitId())).OrderBy(t => t.MainTask?.ReplyDueAt),
@@ -116,6 +119,15 @@ public static class TicketModule
     }
 
     public sealed record EmptyRequest;
+
+    private static IEnumerable<Ticket> ToDispatchOrder(IEnumerable<Ticket> rows, string? sort) => sort switch
+    {
+        null or "" or "deadline" => rows.OrderBy(t => t.DispatchDueAt).ThenBy(t => t.Number, StringComparer.Ordinal),
+        "-deadline" => rows.OrderByDescending(t => t.DispatchDueAt).ThenBy(t => t.Number, StringComparer.Ordinal),
+        "created" => rows.OrderBy(t => t.RegisteredAt),
+        "-created" => rows.OrderByDescending(t => t.RegisteredAt),
+        _ => throw new Domain.Common.DomainValidationException("sort", "排序必须是 deadline / -deadline / created / -created"),
+    };
 
     /// <summary>Office users decide for the office (null); a unit handler decides for its unit (returns and extensions of its subtasks).</summary>
     private static string? OfficeOrUnit(ClaimsPrincipal u) => u.IsOffice() ? null : u.UnitId();

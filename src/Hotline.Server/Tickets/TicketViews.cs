@@ -52,11 +52,22 @@ public sealed record TicketDetails(
     IReadOnlyList<LinkedTicketView>? Duplicates = null, Guid? MergedInto = null, string? MergedIntoNumber = null,
     int CallbackAttempts = 0, IReadOnlyList<CallbackView>? Callbacks = null, int ReopenCount = 0, string? CategoryVersion = null);
 
-/// <summary>One row of a ticket list or work list.</summary>
+/// <summary>暂缓派单 in force on a waiting ticket (from <c>DispatchHeld</c> without a later <c>DispatchHoldReleased</c>).</summary>
+public sealed record DispatchHoldView(string Reason, string By, DateTimeOffset Since);
+
+/// <summary>Auto-dispatch left the waiting ticket to a dispatcher (<c>DispatcherAttentionFlagged</c> of the current wait).</summary>
+public sealed record DispatcherFlagView(string ReasonCode, string ReasonName, string Detail, DateTimeOffset At);
+
+/// <summary>
+/// One row of a ticket list or work list. While the ticket waits for dispatch, <see cref="Deadline"/> is the dispatch
+/// deadline (kind 派单, coloured from the start of the current wait) and <see cref="Hold"/> / <see cref="DispatcherFlag"/>
+/// say whether a dispatcher held it and why auto-dispatch left it to a person; both are null otherwise.
+/// </summary>
 public sealed record TicketSummary(
     Guid Id, string Number, string State, string StateName, string Type, string Urgency, string CategoryName, string AreaName,
     DateTimeOffset CreatedAt, string Summary, DeadlineView? Deadline, string? MainUnitName, string? TaskState, long Version,
-    string? SupervisionLevel = null, int UrgeCount = 0, bool IsRepeat = false);
+    string? SupervisionLevel = null, int UrgeCount = 0, bool IsRepeat = false,
+    DispatchHoldView? Hold = null, DispatcherFlagView? DispatcherFlag = null);
 
 /// <summary>One row of a unit inbox or of the overdue list: a task, not a ticket.</summary>
 public sealed record TaskRow(
@@ -110,7 +121,10 @@ public sealed class TicketViews(CityReference city, TimeProvider time, EventSeri
             city.CategoryPath(t.CategoryCode, t.CategoryVersion), city.AreaPath(t.AreaCode), t.RegisteredAt,
             Short(t.Content), Deadline(t),
             main is null ? null : city.UnitOf(main.UnitId)?.Name, main is null ? null : TicketStateNames.Of(main.State), t.Version,
-            t.Supervision?.Level, t.UrgeCount, t.RepeatOf.Count > 0);
+            t.Supervision?.Level, t.UrgeCount, t.RepeatOf.Count > 0,
+            t.State == TicketState.Registered && t.Hold is { } hold ? new DispatchHoldView(hold.Reason, hold.By, hold.Since) : null,
+            t.State == TicketState.Registered && t.DispatcherFlag is { } flag
+                ? new DispatcherFlagView(flag.ReasonCode, DispatcherAttentionReasons.NameOf(flag.ReasonCode), flag.Detail, flag.At) : null);
     }
 
     public TaskRow Row(Ticket t, TicketTask task) =>
@@ -152,7 +166,8 @@ public sealed class TicketViews(CityReference city, TimeProvider time, EventSeri
         var now = time.GetUtcNow();
         return t.State switch
         {
-            TicketState.Registered => View("派单", t.RegisteredAt, t.DispatchDueAt, t.DispatchDueProvisional, now),
+            // The current wait starts at registration, or at the approved return / reopening that sent it back.
+            TicketState.Registered => View("派单", t.DispatchBasis?.Start ?? t.RegisteredAt, t.DispatchDueAt, t.DispatchDueProvisional, now),
             TicketState.Dispatched or TicketState.InProgress when main is not null => TaskDeadline(main, now),
             _ => null,
         };

@@ -54,6 +54,7 @@ public sealed class JobHarness : IAsyncDisposable
         s.AddSingleton<TicketService>();
         s.AddSingleton<TicketWriter>();
         s.AddSingleton<NoticeStore>();
+        s.AddSingleton<TicketViews>();
         s.AddSingleton<DispatchAttention>();
         s.AddSingleton(options ?? new JobsOptions());
         s.AddSingleton(WarningRule.Default);
