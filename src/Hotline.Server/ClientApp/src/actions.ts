@@ -7,6 +7,8 @@ export const ACTION_LABELS: Record<string, string> = {
   review: '审核',
   callback: '回访',
   close: '办结',
+  'hold-dispatch': '暂缓派单',
+  'release-hold': '取消暂缓',
 }
 
 export const ACTION_TYPES: Record<string, 'primary' | 'success' | 'warning' | 'danger' | 'info'> = {
@@ -17,6 +19,8 @@ export const ACTION_TYPES: Record<string, 'primary' | 'success' | 'warning' | 'd
   review: 'warning',
   callback: 'success',
   close: 'danger',
+  'hold-dispatch': 'warning',
+  'release-hold': 'info',
 }
 
 export const REPLY_RESULTS = [

@@ -87,6 +87,13 @@ export interface TicketListItem {
   /** only in the handler's inbox */
   taskState?: string
   taskStateName?: string
+  urgency?: string
+  /** the ticket's stream version (If-Match for row actions) */
+  version?: number
+  /** 暂缓派单 in force (to-dispatch rows) */
+  hold?: { reason: string; by: string; since: string } | null
+  /** auto-dispatch left the ticket to a dispatcher (to-dispatch rows) */
+  dispatcherFlag?: { reasonCode: string; reasonName: string; detail: string; at: string } | null
 }
 
 export interface Page<T> {
@@ -154,6 +161,8 @@ export interface ActionBodies {
   review: { accept: boolean; comment: string }
   callback: { satisfaction: Satisfaction; comment: string }
   close: Record<string, never>
+  'hold-dispatch': { reason: string }
+  'release-hold': { reason?: string }
 }
 export type TicketAction = keyof ActionBodies
 
@@ -364,7 +373,7 @@ export const api = {
       headers: { 'If-Match': `"${ticket.version}"` },
     }),
 
-  worklist: (name: WorklistName, params: { page?: number; pageSize?: number } = {}) =>
+  worklist: (name: WorklistName, params: { page?: number; pageSize?: number; sort?: string } = {}) =>
     request<Page<TicketListItem>>('GET', `/api/worklists/${name}${qs({ page: 1, pageSize: 20, ...params })}`),
 
   reports: () => request<Report[]>('GET', '/api/reports'),
