@@ -122,12 +122,26 @@ public sealed class TransferAndSessionTests
         await using var lasting = await HubClient.ConnectAsync(server.BaseAddress, "hubs/agent", agent.Token);
         var agentId = (string)(await lasting.InvokeAsync("GetState"))!["agentId"]!;
 
-        // A session that ends in 3 s (the same HS256 token the server issues, with a short exp).
-        await using var expiring = await HubClient.ConnectAsync(server.BaseAddress, "hubs/agent", ShortToken(agentId, TimeSpan.FromSeconds(3)));
-        Assert.Equal(agentId, (string?)(await expiring.InvokeAsync("GetState"))!["agentId"]);
-        await Task.Delay(TimeSpan.FromSeconds(7));
+        // A session that ends in 3 s (the same HS256 token the server issues, with a short exp), on a raw WebSocket so the close is seen.
+        var lifetime = TimeSpan.FromSeconds(3);
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        var uri = new Uri($"ws://127.0.0.1:{server.Port}/hubs/agent?access_token={Uri.EscapeDataString(ShortToken(agentId, lifetime))}");
+        await socket.ConnectAsync(uri, CancellationToken.None);
+        await socket.SendAsync(Encoding.UTF8.GetBytes("{\"protocol\":\"json\",\"version\":1}\u001e"), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+        var opened = DateTime.UtcNow;
 
-        await Assert.ThrowsAnyAsync<Exception>(() => expiring.InvokeAsync("GetState"));
+        // Read until the server sends its Close message (type 7) or closes the socket; pings (type 6) and the handshake reply pass.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var buffer = new byte[8192];
+        var closedBy = "";
+        while (closedBy.Length == 0)
+        {
+            var r = await socket.ReceiveAsync(buffer, timeout.Token);
+            if (r.MessageType == System.Net.WebSockets.WebSocketMessageType.Close) closedBy = "websocket close";
+            else if (Encoding.UTF8.GetString(buffer, 0, r.Count).Contains("\"type\":7", StringComparison.Ordinal)) closedBy = "hub close message";
+        }
+        var after = DateTime.UtcNow - opened;
+        Assert.True(after >= lifetime - TimeSpan.FromSeconds(1.5), $"closed after {after.TotalSeconds:F1} s ({closedBy}), before the session expired");
         Assert.Equal(agentId, (string?)(await lasting.InvokeAsync("GetState"))!["agentId"]); // a live session keeps its connection
     }
 
