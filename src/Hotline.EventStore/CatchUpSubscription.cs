@@ -78,7 +78,8 @@ internal static class CatchUpSubscription
             {
                 failures++;
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(5000, 100 * Math.Pow(2, Math.Min(failures, 6))));
-                await Task.Delay(backoff, cancellationToken);
+                // A pulse means an append just committed (the database is back): read again at once, not after the backoff.
+                await WaitAsync(wake, backoff, cancellationToken);
                 continue;
             }
 

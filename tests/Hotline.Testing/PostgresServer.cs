@@ -69,7 +69,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
             await ProcessRunner.RunCheckedAsync(
                 Path.Combine(bin, "initdb"),
-                ["-D", Path.Combine(root, "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],
+                ["-D", Path.Combine(root, "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
                 SystemUser, TimeSpan.FromMinutes(2), cancellationToken);
 
             for (var attempt = 1; ; attempt++)

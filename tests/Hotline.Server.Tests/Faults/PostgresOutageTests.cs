@@ -102,7 +102,14 @@ public sealed class PostgresOutageTests(ITestOutputHelper output)
             while ((await http.GetAsync("readyz")).StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline) await Task.Delay(200);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("readyz")).StatusCode);
         }
+        // The ticket list is the persistent search read model, fed asynchronously: it catches up on its own.
         var after = await agent.GetJsonAsync("api/tickets?pageSize=50");
+        var until = DateTime.UtcNow.AddSeconds(15);
+        while ((int)after["total"]! != 7 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(200);
+            after = await agent.GetJsonAsync("api/tickets?pageSize=50");
+        }
         Assert.Equal(7, (int)after["total"]!);
 
         var audit = await StoreAudit.RunAsync(server, settings);
