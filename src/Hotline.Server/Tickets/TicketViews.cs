@@ -50,7 +50,8 @@ public sealed record TicketDetails(
     SupervisionView? Supervision = null, int UrgeCount = 0, IReadOnlyList<NoteView>? Notes = null,
     bool IsRepeat = false, IReadOnlyList<LinkedTicketView>? RepeatOf = null, int ContactsLast30Days = 0,
     IReadOnlyList<LinkedTicketView>? Duplicates = null, Guid? MergedInto = null, string? MergedIntoNumber = null,
-    int CallbackAttempts = 0, IReadOnlyList<CallbackView>? Callbacks = null, int ReopenCount = 0, string? CategoryVersion = null);
+    int CallbackAttempts = 0, IReadOnlyList<CallbackView>? Callbacks = null, int ReopenCount = 0, string? CategoryVersion = null,
+    DispatchHoldView? Hold = null, DispatcherFlagView? DispatcherFlag = null);
 
 /// <summary>暂缓派单 in force on a waiting ticket (from <c>DispatchHeld</c> without a later <c>DispatchHoldReleased</c>).</summary>
 public sealed record DispatchHoldView(string Reason, string By, DateTimeOffset Since);
@@ -111,8 +112,16 @@ public sealed class TicketViews(CityReference city, TimeProvider time, EventSeri
             t.RepeatOf.Count > 0, t.RepeatOf.Select(r => new LinkedTicketView(r.TicketId, r.Number, r.RegisteredAt, null)).ToList(),
             unmasked ? t.ContactsLast30Days : 0,
             t.Duplicates.Select(d => new LinkedTicketView(d.TicketId, d.Number, d.At, d.Content)).ToList(), t.MergedInto, t.MergedIntoNumber,
-            t.CallbackAttempts, t.Callbacks.Select(c => new CallbackView(c.Satisfaction, c.Comment, c.At)).ToList(), t.ReopenCount, t.CategoryVersion ?? "1");
+            t.CallbackAttempts, t.Callbacks.Select(c => new CallbackView(c.Satisfaction, c.Comment, c.At)).ToList(), t.ReopenCount, t.CategoryVersion ?? "1",
+            HoldOf(t), FlagOf(t));
     }
+
+    private static DispatchHoldView? HoldOf(Ticket t) =>
+        t.State == TicketState.Registered && t.Hold is { } hold ? new DispatchHoldView(hold.Reason, hold.By, hold.Since) : null;
+
+    private static DispatcherFlagView? FlagOf(Ticket t) =>
+        t.State == TicketState.Registered && t.DispatcherFlag is { } flag
+            ? new DispatcherFlagView(flag.ReasonCode, DispatcherAttentionReasons.NameOf(flag.ReasonCode), flag.Detail, flag.At) : null;
 
     public TicketSummary Summary(Ticket t)
     {
@@ -121,10 +130,7 @@ public sealed class TicketViews(CityReference city, TimeProvider time, EventSeri
             city.CategoryPath(t.CategoryCode, t.CategoryVersion), city.AreaPath(t.AreaCode), t.RegisteredAt,
             Short(t.Content), Deadline(t),
             main is null ? null : city.UnitOf(main.UnitId)?.Name, main is null ? null : TicketStateNames.Of(main.State), t.Version,
-            t.Supervision?.Level, t.UrgeCount, t.RepeatOf.Count > 0,
-            t.State == TicketState.Registered && t.Hold is { } hold ? new DispatchHoldView(hold.Reason, hold.By, hold.Since) : null,
-            t.State == TicketState.Registered && t.DispatcherFlag is { } flag
-                ? new DispatcherFlagView(flag.ReasonCode, DispatcherAttentionReasons.NameOf(flag.ReasonCode), flag.Detail, flag.At) : null);
+            t.Supervision?.Level, t.UrgeCount, t.RepeatOf.Count > 0, HoldOf(t), FlagOf(t));
     }
 
     public TaskRow Row(Ticket t, TicketTask task) =>

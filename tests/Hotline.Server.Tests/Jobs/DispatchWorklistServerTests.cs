@@ -73,6 +73,8 @@ public sealed class DispatchWorklistServerTests
 
         // The dispatcher holds the urgent one with the version the row shows (as the console does).
         var held = await dispatcher.ActAsync(urgent, "hold-dispatch", new { reason = "等待来电人确认具体路口" }, (long)urgentRow["version"]!);
+        Assert.Equal("等待来电人确认具体路口", (string?)held["hold"]!["reason"]); // TicketDetails carries them too
+        Assert.Equal("no-catalogue-entry", (string?)held["dispatcherFlag"]!["reasonCode"]);
         var heldRow = await RowWhenAsync(dispatcher, urgent, r => r["hold"] is not null);
         Assert.Equal("等待来电人确认具体路口", (string?)heldRow["hold"]!["reason"]);
         Assert.Equal("disp1", (string?)heldRow["hold"]!["by"]);

@@ -150,6 +150,9 @@ export interface TicketDetails {
   callback: { satisfaction: Satisfaction; comment: string; at: string } | null
   allowedActions: string[]
   history: HistoryEntry[]
+  /** while waiting for dispatch: 暂缓 in force, and why auto-dispatch left it to a dispatcher */
+  hold?: TicketListItem['hold']
+  dispatcherFlag?: TicketListItem['dispatcherFlag']
 }
 
 /** Action name → request body. */
