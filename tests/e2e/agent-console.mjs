@@ -2,7 +2,7 @@
 // server: agent1 signs in; a simulated call is queued while agent1 is not ready (the wallboard shows it waiting);
 // agent1 goes ready with the keyboard, the call card pops, Alt+A accepts, the ticket form is filled and submitted
 // with Ctrl+Enter, Alt+H hangs up, Alt+W finishes wrap-up; super1's wallboard (a second browser context) follows
-// every step; the session is an HttpOnly cookie, and super1's sign-out revokes it. Screenshots go to tests/artifacts/e2e/.
+// every step; a second call is accepted and transferred to 120 with the keyboard (Alt+T); the session is an HttpOnly cookie, and super1's sign-out revokes it. Screenshots go to tests/artifacts/e2e/.
 //
 //   BASE_URL=http://127.0.0.1:8345 node tests/e2e/agent-console.mjs
 //
@@ -213,6 +213,38 @@ try {
   await wallboardFigure(supervisor, 'wallboard-ready', (v) => Number(v) >= 1, '≥ 1')
   await snap(agent, 'agent-ready-again')
   await snap(supervisor, 'wallboard-after')
+
+  step = 'a second call: agent1 accepts and transfers it to 120 with the keyboard (Alt+T, arrows, Tab, reason, Enter) → wrap-up'
+  const second = await agent.evaluate(async () => {
+    const xsrf = await (await fetch('/api/auth/antiforgery')).json()
+    const r = await fetch('/api/dev/calls', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [xsrf.headerName]: xsrf.token },
+      body: JSON.stringify({ caller: '13955550120' }),
+    })
+    return { status: r.status, body: await r.text() }
+  })
+  if (second.status !== 200) throw new Error(`POST /api/dev/calls → ${second.status}: ${second.body}`)
+  const secondId = JSON.parse(second.body).callId
+  await agent.locator(`${tid('incoming-call')}[data-call-id="${secondId}"]`).waitFor({ timeout: STEP_TIMEOUT })
+  await agent.keyboard.press('Alt+KeyA')
+  await agent.locator(`${tid('call-active')}[data-call-id="${secondId}"]`).waitFor({ timeout: STEP_TIMEOUT })
+  await agent.keyboard.press('Alt+KeyT')
+  await agent.locator(`${tid('transfer-targets')} input[type=radio]`).first().waitFor({ timeout: STEP_TIMEOUT })
+  await agent.waitForFunction(() => document.activeElement?.closest('[data-testid="transfer-targets"]'), null, { timeout: STEP_TIMEOUT })
+  await agent.keyboard.press('ArrowDown') // 110 → 119
+  await agent.keyboard.press('ArrowDown') // → 120
+  const picked = await agent.locator(`${tid('transfer-targets')} input[type=radio]:checked`).inputValue()
+  if (picked !== '120') throw new Error(`the arrows picked "${picked}", expected 120`)
+  await agent.keyboard.press('Tab')
+  await agent.keyboard.type('来电人家属突发疾病，需急救')
+  await snap(agent, 'agent-transfer-dialog')
+  await agent.keyboard.press('Enter')
+  await agent.locator(`${tid('state-tag')}[data-status="WrapUp"]`).waitFor({ timeout: STEP_TIMEOUT })
+  await agent.locator(`${tid('call-ended')}:has-text("已转接")`).waitFor({ timeout: STEP_TIMEOUT })
+  await snap(agent, 'agent-transferred')
+  await agent.keyboard.press('Alt+KeyW')
+  await agent.locator(`${tid('state-tag')}[data-status="Ready"]`).waitFor({ timeout: STEP_TIMEOUT })
 
   step = 'super1 signs out (退出): the cookie is gone and a copy of it no longer opens a session'
   const superCookie = (await supervisorContext.cookies()).find((c) => c.name === 'hotline.auth')

@@ -33,6 +33,9 @@ public sealed class CallCenter(
 
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
 
+    // Calls being transferred out (call id → target): their end, whichever path reports it first, is "Transferred".
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _transferred = new();
+
     // Agents this node put in wrap-up, and when (for the wrap-up maximum).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _wrapUps = new();
 
@@ -92,6 +95,7 @@ public sealed class CallCenter(
                 }
                 break;
             case CallTransferred t:
+                _transferred[t.CallId] = t.Target;
                 // One transfer per call (a blind transfer ends our leg): the same key as an agent's transfer, so it is recorded once.
                 await RecordAsync(t.CallId, new CallTransferredOut(t.CallId, t.Target, t.Reason, t.AgentId, t.OccurredAt), "transfer", ct);
                 break;
@@ -157,6 +161,7 @@ public sealed class CallCenter(
 
     private async Task EndedAsync(string callId, string endedBy, string? cause, CancellationToken ct)
     {
+        if (_transferred.TryRemove(callId, out var transferredTo)) (endedBy, cause) = ("Transferred", "transferred to " + transferredTo);
         var placement = await GetCallAsync(callId, ct);
         if (placement is null) return;
         if (placement.Stage != CallStage.Connected)
@@ -286,9 +291,11 @@ public sealed class CallCenter(
         if (why.Length is 0 or > 100 || why.Any(char.IsControl)) throw new HubException("reason: 转接原因不能为空、不能超过 100 个字符、不能含控制字符");
         var placement = await GetCallAsync(callId, ct);
         if (placement is null || placement.AgentId != agentId || placement.Stage != CallStage.Connected || placement.Callback) return false;
+        _transferred[callId] = number;
         try { await telephony.TransferAsync(callId, number, why, ct); }
         catch (TelephonyCommandException e)
         {
+            _transferred.TryRemove(callId, out _);
             logger.LogWarning(e, "Telephony refused the transfer of {CallId} to {Target}", callId, number);
             throw new HubException("target: 话务平台未能转接该通话，请稍后重试或口头告知来电人拨打 " + number);
         }

@@ -43,7 +43,8 @@ public sealed class TransferAndSessionTests
         Assert.Equal("OnCall", (string?)(await hub.InvokeAsync("GetState"))!["status"]);
 
         Assert.True((bool)(await hub.InvokeAsync("Transfer", callId, "120", "来电人家属突发疾病，需急救"))!);
-        await hub.WaitForAsync("CallEnded", a => (string?)a[0]!["callId"] == callId);
+        var ended = await hub.WaitForAsync("CallEnded", a => (string?)a[0]!["callId"] == callId);
+        Assert.Equal("Transferred", (string?)ended[0]!["endedBy"]);
         Assert.Equal("WrapUp", (string?)(await hub.InvokeAsync("GetState"))!["status"]);
         Assert.False((bool)(await hub.InvokeAsync("Transfer", callId, "120", "再转一次"))!); // over
 
@@ -62,7 +63,8 @@ public sealed class TransferAndSessionTests
         var data = JsonNode.Parse(transfer.Data.Span)!;
         Assert.Equal("120", (string?)data["target"]);
         Assert.Equal("来电人家属突发疾病，需急救", (string?)data["reason"]);
-        Assert.Single(events, e => e.Type == "V1.CallFinished");
+        var finished = JsonNode.Parse(Assert.Single(events, e => e.Type == "V1.CallFinished").Data.Span)!;
+        Assert.Equal("Transferred", (string?)finished["endedBy"]);
         Assert.True(events.FindIndex(e => e.Type == "V1.CallTransferredOut") < events.FindIndex(e => e.Type == "V1.CallFinished"));
     }
 
