@@ -528,9 +528,9 @@ public abstract partial class CallQueueConformance : IAsyncLifetime
         var snapshot = await Queue.GetSnapshotAsync(At(100));
 
         var skills = snapshot.Skills.ToDictionary(s => s.Skill);
-        Assert.Equal(new SkillQueueFigures(Mandarin, 3, TimeSpan.FromSeconds(90), 0), skills[Mandarin]);
-        Assert.Equal(new SkillQueueFigures(English, 0, TimeSpan.Zero, 0), skills[English]);
-        Assert.Equal(new SkillQueueFigures(Dialect, 0, TimeSpan.Zero, 1), skills[Dialect]);
+        Assert.Equal(new SkillQueueFigures(Mandarin, 3, TimeSpan.FromSeconds(90), 0) { StaffedAgents = 0 }, skills[Mandarin]); // not ready, logged out
+        Assert.Equal(new SkillQueueFigures(English, 0, TimeSpan.Zero, 0) { StaffedAgents = 2 }, skills[English]); // reserved, on call
+        Assert.Equal(new SkillQueueFigures(Dialect, 0, TimeSpan.Zero, 1) { StaffedAgents = 2 }, skills[Dialect]); // ready, wrap-up
         Assert.Equal(3, snapshot.Skills.Count);
         Assert.Equal(1, snapshot.AgentsByStatus[AgentStatus.Ready]);
         Assert.Equal(1, snapshot.AgentsByStatus[AgentStatus.Reserved]);
