@@ -7,46 +7,17 @@
 //   BASE_URL=http://127.0.0.1:8345 node tests/e2e/agent-console.mjs
 //
 // Exit code 0 = passed; otherwise the failing step and its reason are printed (and a screenshot of both pages).
-import { chromium } from 'playwright-core'
-import { mkdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { ARTIFACTS, BASE_URL, field, launchBrowser, log, pickInCascader, signIn, started, STEP_TIMEOUT, tid } from './harness.mjs'
+import { join } from 'node:path'
 
-const BASE_URL = (process.env.BASE_URL ?? 'http://127.0.0.1:8345').replace(/\/$/, '')
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const PASSWORD = process.env.HOTLINE_PASSWORD ?? 'Hotline@2026'
-const here = dirname(fileURLToPath(import.meta.url))
-const ARTIFACTS = process.env.ARTIFACTS ?? join(here, '..', 'artifacts', 'e2e')
-const STEP_TIMEOUT = 20_000
-mkdirSync(ARTIFACTS, { recursive: true })
-
-const started = Date.now()
 let shot = 0
 let step = 'start'
-const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s]`, ...a)
 
 async function snap(page, name) {
   const file = join(ARTIFACTS, `${String(++shot).padStart(2, '0')}-${name}.png`)
   await page.screenshot({ path: file, fullPage: true })
   log('screenshot', file)
 }
-
-const tid = (id) => `[data-testid="${id}"]`
-
-async function signIn(context, username, landing) {
-  const page = await context.newPage()
-  page.on('pageerror', (e) => log(`${username} page error:`, e.message))
-  page.on('console', (m) => { if (m.type() === 'error') log(`${username} console:`, m.text()) })
-  await page.goto(`${BASE_URL}/login`)
-  await page.locator(field('login-username')).first().fill(username)
-  await page.locator(field('login-password')).first().fill(PASSWORD)
-  await page.locator(tid('login-submit')).click()
-  await page.waitForURL((u) => u.pathname === landing, { timeout: STEP_TIMEOUT })
-  return page
-}
-
-/** An Element Plus input: the data-testid lands on the native element, or on a wrapper around it. */
-const field = (id, tag = 'input') => `${tag}${tid(id)}, ${tid(id)} ${tag}`
 
 async function text(page, id) {
   return ((await page.locator(tid(id)).first().textContent()) ?? '').trim()
@@ -68,23 +39,7 @@ async function agentTile(page, agentId, status) {
   await page.locator(`${tid('wallboard-agent')}[data-agent-id="${agentId}"][data-status="${status}"]`).waitFor({ timeout: STEP_TIMEOUT })
 }
 
-async function pickInCascader(page, field, keyword) {
-  // The cascaders are filterable: type a word, ↓, Enter (the keyboard path of the README).
-  const input = page.locator(`${tid(field)} input`).first()
-  await input.click()
-  await input.pressSequentially(keyword, { delay: 30 })
-  const suggestion = page.locator('.el-cascader__suggestion-item:visible').first()
-  await suggestion.waitFor({ timeout: STEP_TIMEOUT })
-  await page.keyboard.press('ArrowDown')
-  await page.keyboard.press('Enter')
-  await page.locator('.el-cascader__suggestion-panel:visible').waitFor({ state: 'hidden', timeout: STEP_TIMEOUT }).catch(() => {})
-}
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-})
+const browser = await launchBrowser()
 let agent, supervisor
 let failed = false
 try {

@@ -6,43 +6,22 @@
 // this script writes `on-call` (the call id) and waits for `restarted`.
 //
 //   BASE_URL=http://127.0.0.1:8345 HANDSHAKE_DIR=/tmp/x node tests/e2e/agent-reconnect.mjs
-import { chromium } from 'playwright-core'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { ARTIFACTS, BASE_URL, launchBrowser, log, signIn, started, STEP_TIMEOUT, tid } from './harness.mjs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const BASE_URL = (process.env.BASE_URL ?? 'http://127.0.0.1:8345').replace(/\/$/, '')
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const PASSWORD = process.env.HOTLINE_PASSWORD ?? 'Hotline@2026'
 const HANDSHAKE_DIR = process.env.HANDSHAKE_DIR
 const here = dirname(fileURLToPath(import.meta.url))
-const ARTIFACTS = process.env.ARTIFACTS ?? join(here, '..', 'artifacts', 'e2e')
-const STEP_TIMEOUT = 20_000
 const RESTART_TIMEOUT = 240_000
-mkdirSync(ARTIFACTS, { recursive: true })
 if (!HANDSHAKE_DIR) throw new Error('HANDSHAKE_DIR is required (the harness restarts the server when on-call appears there)')
 
-const started = Date.now()
 let step = 'start'
-const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s]`, ...a)
-const tid = (id) => `[data-testid="${id}"]`
-const field = (id, tag = 'input') => `${tag}${tid(id)}, ${tid(id)} ${tag}`
 
 async function snap(page, name) {
   const file = join(ARTIFACTS, `reconnect-${name}.png`)
   await page.screenshot({ path: file, fullPage: true })
   log('screenshot', file)
-}
-
-async function signIn(context, username, landing) {
-  const page = await context.newPage()
-  page.on('pageerror', (e) => log(`${username} page error:`, e.message))
-  await page.goto(`${BASE_URL}/login`)
-  await page.locator(field('login-username')).first().fill(username)
-  await page.locator(field('login-password')).first().fill(PASSWORD)
-  await page.locator(tid('login-submit')).click()
-  await page.waitForURL((u) => u.pathname === landing, { timeout: STEP_TIMEOUT })
-  return page
 }
 
 async function waitForFile(name, timeout) {
@@ -54,11 +33,7 @@ async function waitForFile(name, timeout) {
   throw new Error(`the harness never wrote ${name}`)
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-})
+const browser = await launchBrowser()
 let agent, fresh
 let failed = false
 try {

@@ -9,26 +9,13 @@
 // dispatch deadline and that the column header sorts them the other way.
 //
 // Exit code 0 = passed; otherwise the failing step is printed and a screenshot saved in tests/artifacts/e2e/.
-import { chromium } from 'playwright-core'
-import { mkdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { ARTIFACTS, BASE_URL, field, launchBrowser, log, PASSWORD, STEP_TIMEOUT, tid } from './harness.mjs'
+import { join } from 'node:path'
 
-const BASE_URL = (process.env.BASE_URL ?? 'http://127.0.0.1:8345').replace(/\/$/, '')
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const PASSWORD = process.env.HOTLINE_PASSWORD ?? 'Hotline@2026'
 const TICKET_ID = process.env.TICKET_ID ?? ''
 const NUMBER = process.env.NUMBER ?? ''
-const here = dirname(fileURLToPath(import.meta.url))
-const ARTIFACTS = process.env.ARTIFACTS ?? join(here, '..', 'artifacts', 'e2e')
-const STEP_TIMEOUT = 20_000
-mkdirSync(ARTIFACTS, { recursive: true })
 
-const started = Date.now()
 let step = 'start'
-const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s]`, ...a)
-const tid = (id) => `[data-testid="${id}"]`
-const field = (id, tag = 'input') => `${tag}${tid(id)}, ${tid(id)} ${tag}`
 
 /** Another dispatcher writes on the ticket through the API (bearer token), so the page's row version goes stale. */
 async function noteByAnotherDispatcher() {
@@ -46,11 +33,7 @@ async function noteByAnotherDispatcher() {
   if (!res.ok) throw new Error(`note → ${res.status} ${await res.text()}`)
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-})
+const browser = await launchBrowser()
 const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'zh-CN' })
 const page = await context.newPage()
 page.setDefaultTimeout(STEP_TIMEOUT)

@@ -8,43 +8,15 @@
 // the new ticket number from the success message (printed as NUMBER=…); the draft leaves the list.
 //
 // Exit code 0 = passed; otherwise the failing step is printed and a screenshot saved in tests/artifacts/e2e/.
-import { chromium } from 'playwright-core'
-import { mkdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { ARTIFACTS, BASE_URL, field, launchBrowser, log, PASSWORD, pickInCascader, STEP_TIMEOUT, tid } from './harness.mjs'
+import { join } from 'node:path'
 
-const BASE_URL = (process.env.BASE_URL ?? 'http://127.0.0.1:8345').replace(/\/$/, '')
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const PASSWORD = process.env.HOTLINE_PASSWORD ?? 'Hotline@2026'
 const DRAFT_ID = process.env.DRAFT_ID ?? ''
 const FROM = process.env.FROM ?? ''
-const here = dirname(fileURLToPath(import.meta.url))
-const ARTIFACTS = process.env.ARTIFACTS ?? join(here, '..', 'artifacts', 'e2e')
-const STEP_TIMEOUT = 20_000
-mkdirSync(ARTIFACTS, { recursive: true })
 
-const started = Date.now()
 let step = 'start'
-const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s]`, ...a)
-const tid = (id) => `[data-testid="${id}"]`
-/** An Element Plus input: the data-testid lands on the native element, or on a wrapper around it. */
-const field = (id, tag = 'input') => `${tag}${tid(id)}, ${tid(id)} ${tag}`
 
-async function pickInCascader(page, id, keyword) {
-  const input = page.locator(`${tid(id)} input`).first()
-  await input.click()
-  await input.pressSequentially(keyword, { delay: 30 })
-  await page.locator('.el-cascader__suggestion-item:visible').first().waitFor()
-  await page.keyboard.press('ArrowDown')
-  await page.keyboard.press('Enter')
-  await page.locator('.el-cascader__suggestion-panel:visible').waitFor({ state: 'hidden' }).catch(() => {})
-}
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-})
+const browser = await launchBrowser()
 const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN' })
 const page = await context.newPage()
 page.setDefaultTimeout(STEP_TIMEOUT)

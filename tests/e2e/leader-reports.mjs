@@ -8,26 +8,14 @@
 //   BASE_URL=http://127.0.0.1:8345 node tests/e2e/leader-reports.mjs
 //
 // Exit code 0 = passed; otherwise the failing step and its reason are printed (and a screenshot).
-import { chromium } from 'playwright-core'
-import { mkdirSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { ARTIFACTS, BASE_URL, field, launchBrowser, log, PASSWORD, started, STEP_TIMEOUT, tid } from './harness.mjs'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { inflateRawSync } from 'node:zlib'
 
-const BASE_URL = (process.env.BASE_URL ?? 'http://127.0.0.1:8345').replace(/\/$/, '')
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const PASSWORD = process.env.HOTLINE_PASSWORD ?? 'Hotline@2026'
-const here = dirname(fileURLToPath(import.meta.url))
-const ARTIFACTS = process.env.ARTIFACTS ?? join(here, '..', 'artifacts', 'e2e')
-const STEP_TIMEOUT = 20_000
 const GENERATION_TIMEOUT = 180_000
-mkdirSync(ARTIFACTS, { recursive: true })
 
-const started = Date.now()
 let step = 'start'
-const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s]`, ...a)
-const tid = (id) => `[data-testid="${id}"]`
-const field = (id, tag = 'input') => `${tag}${tid(id)}, ${tid(id)} ${tag}`
 
 /** yyyy-MM-dd of a local date n days before today. */
 function daysAgo(n) {
@@ -65,11 +53,7 @@ function readZip(buf) {
   return { names: [...entries.keys()], text }
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-})
+const browser = await launchBrowser()
 let page
 let failed = false
 try {

@@ -8,31 +8,16 @@
 //     opens /public?number=…, tracks it, expects the reply text, rates 满意 and expects the thank-you line.
 //
 // Exit code 0 = passed; otherwise the failing step is printed and a screenshot saved in tests/artifacts/e2e/.
-import { chromium } from 'playwright-core'
-import { mkdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { ARTIFACTS, BASE_URL, launchBrowser, log, STEP_TIMEOUT, tid } from './harness.mjs'
+import { join } from 'node:path'
 
-const BASE_URL = (process.env.BASE_URL ?? 'http://127.0.0.1:8345').replace(/\/$/, '')
 const GATEWAY_URL = (process.env.GATEWAY_URL ?? '').replace(/\/$/, '')
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
 const MODE = process.env.MODE ?? 'submit'
 const PHONE = process.env.PHONE ?? '13800138000'
-const here = dirname(fileURLToPath(import.meta.url))
-const ARTIFACTS = process.env.ARTIFACTS ?? join(here, '..', 'artifacts', 'e2e')
-const STEP_TIMEOUT = 20_000
-mkdirSync(ARTIFACTS, { recursive: true })
 
-const started = Date.now()
 let step = 'start'
-const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s]`, ...a)
-const tid = (id) => `[data-testid="${id}"]`
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-})
+const browser = await launchBrowser()
 const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' })
 const page = await context.newPage()
 page.setDefaultTimeout(STEP_TIMEOUT)
