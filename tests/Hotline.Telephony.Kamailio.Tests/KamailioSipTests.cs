@@ -118,7 +118,11 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
             }
             foreach (var c in callers)
             {
-                Assert.True(await c.WaitAsync(TimeSpan.FromSeconds(420)) == 0, $"{c.Name}: {c.Stats()}\n{c.Log}{Tail(kamailio.Log)}");
+                if (await c.WaitAsync(TimeSpan.FromSeconds(420)) != 0)
+                {
+                    // What the ACD saw (agents by state, queues) says why a caller was left waiting.
+                    Assert.Fail($"{c.Name}: {c.Stats()}\nwallboard: {await WallboardAsync(http)}\n{c.Log}{Tail(kamailio.Log)}");
+                }
             }
             var stats = callers.ToDictionary(c => c.Name, c => c.Stats());
             foreach (var (g, c) in groups.Zip(callers))
@@ -230,6 +234,23 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
             foreach (var p in phones) await p.DisposeAsync();
             await busyPhone.DisposeAsync();
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task<string> WallboardAsync(HttpClient http)
+    {
+        try
+        {
+            var login = await http.PostAsJsonAsync("api/auth/login", new { username = "super1", password = Password });
+            var token = (string?)(await login.Content.ReadFromJsonAsync<JsonObject>())?["token"];
+            using var request = new HttpRequestMessage(HttpMethod.Get, "api/calls/wallboard");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            using var response = await http.SendAsync(request);
+            return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+            return "unavailable: " + e.Message;
         }
     }
 
