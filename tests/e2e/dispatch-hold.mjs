@@ -9,7 +9,7 @@
 // dispatch deadline and that the column header sorts them the other way.
 //
 // Exit code 0 = passed; otherwise the failing step is printed and a screenshot saved in tests/artifacts/e2e/.
-import { ARTIFACTS, BASE_URL, field, launchBrowser, log, PASSWORD, STEP_TIMEOUT, tid } from './harness.mjs'
+import { ARTIFACTS, BASE_URL, field, launchBrowser, openPage, log, PASSWORD, tid } from './harness.mjs'
 import { join } from 'node:path'
 
 const TICKET_ID = process.env.TICKET_ID ?? ''
@@ -34,11 +34,7 @@ async function noteByAnotherDispatcher() {
 }
 
 const browser = await launchBrowser()
-const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'zh-CN' })
-const page = await context.newPage()
-page.setDefaultTimeout(STEP_TIMEOUT)
-page.on('pageerror', (e) => log('page error:', e.message))
-page.on('console', (m) => { if (m.type() === 'error') log('console:', m.text()) })
+const { page } = await openPage(browser, { viewport: { width: 1600, height: 1000 } })
 
 let failed = false
 try {

@@ -8,7 +8,7 @@
 // the new ticket number from the success message (printed as NUMBER=…); the draft leaves the list.
 //
 // Exit code 0 = passed; otherwise the failing step is printed and a screenshot saved in tests/artifacts/e2e/.
-import { ARTIFACTS, BASE_URL, field, launchBrowser, log, PASSWORD, pickInCascader, STEP_TIMEOUT, tid } from './harness.mjs'
+import { ARTIFACTS, BASE_URL, field, launchBrowser, openPage, log, PASSWORD, pickInCascader, STEP_TIMEOUT, tid } from './harness.mjs'
 import { join } from 'node:path'
 
 const DRAFT_ID = process.env.DRAFT_ID ?? ''
@@ -17,11 +17,7 @@ const FROM = process.env.FROM ?? ''
 let step = 'start'
 
 const browser = await launchBrowser()
-const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN' })
-const page = await context.newPage()
-page.setDefaultTimeout(STEP_TIMEOUT)
-page.on('pageerror', (e) => log('page error:', e.message))
-page.on('console', (m) => { if (m.type() === 'error') log('console:', m.text()) })
+const { page } = await openPage(browser, { viewport: { width: 1440, height: 1000 } })
 
 let failed = false
 try {

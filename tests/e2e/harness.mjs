@@ -53,3 +53,13 @@ export async function pickInCascader(page, id, keyword) {
   await page.keyboard.press('Enter')
   await page.locator('.el-cascader__suggestion-panel:visible').waitFor({ state: 'hidden', timeout: STEP_TIMEOUT }).catch(() => {})
 }
+
+/** A zh-CN context and its one page, with the step timeout and the page's errors in the log. */
+export async function openPage(browser, contextOptions) {
+  const context = await browser.newContext({ locale: 'zh-CN', ...contextOptions })
+  const page = await context.newPage()
+  page.setDefaultTimeout(STEP_TIMEOUT)
+  page.on('pageerror', (e) => log('page error:', e.message))
+  page.on('console', (m) => { if (m.type() === 'error') log('console:', m.text()) })
+  return { context, page }
+}
