@@ -54,7 +54,7 @@ internal static class AppendRules
             if (contiguous)
             {
                 var last = byId[events[^1].EventId];
-                return new AppendResult(last.StreamRevision, last.Position);
+                return new AppendResult(last.StreamRevision, last.Position) { FirstPosition = first.Position, AlreadyStored = true };
             }
         }
 

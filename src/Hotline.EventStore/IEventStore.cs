@@ -78,8 +78,31 @@ public sealed record RecordedEvent(
     ReadOnlyMemory<byte> Data,
     EventMetadata Metadata);
 
-/// <summary><see cref="NextExpectedRevision"/> is the revision of the stream's last event after the append; <see cref="Position"/> the global position of that event.</summary>
-public sealed record AppendResult(long NextExpectedRevision, long Position);
+/// <summary>
+/// <see cref="NextExpectedRevision"/> is the revision of the stream's last event after the append; <see cref="Position"/> the
+/// global position of that event. Equality compares these two only: an idempotent retry's result equals the original's.
+/// </summary>
+public sealed record AppendResult(long NextExpectedRevision, long Position)
+{
+    /// <summary>
+    /// The global position of the first event of this append (equal to <see cref="Position"/> for one event or none).
+    /// Positions rise strictly within an append, so <c>Position - FirstPosition == count - 1</c> means they are
+    /// exactly <c>FirstPosition..Position</c>.
+    /// </summary>
+    public long FirstPosition { get; init; } = Position;
+
+    /// <summary>
+    /// True when this call wrote nothing because every event was already stored (an idempotent retry): the stored
+    /// events may then differ from the ones passed in everywhere but their ids, so a caller that wants to show what is
+    /// stored must read it.
+    /// </summary>
+    public bool AlreadyStored { get; init; }
+
+    public bool Equals(AppendResult? other) =>
+        other is not null && NextExpectedRevision == other.NextExpectedRevision && Position == other.Position;
+
+    public override int GetHashCode() => HashCode.Combine(NextExpectedRevision, Position);
+}
 
 public sealed class WrongExpectedVersionException : Exception
 {

@@ -162,6 +162,28 @@ public abstract class EventStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_append_reports_the_first_position_it_wrote_and_a_retry_that_it_wrote_nothing()
+    {
+        var stream = NewStream();
+        var batch = new[] { Event(1), Event(2), Event(3) };
+
+        var written = await Store.AppendAsync(stream, ExpectedRevision.NoStream, batch);
+        var single = await Store.AppendAsync(stream, ExpectedRevision.Exact(2), [Event(4)]);
+        var retried = await Store.AppendAsync(stream, ExpectedRevision.NoStream, batch);
+
+        var stored = await ReadStream(stream);
+        Assert.False(written.AlreadyStored);
+        Assert.Equal(stored[0].Position, written.FirstPosition);
+        Assert.Equal(stored[2].Position, written.Position);
+        Assert.False(single.AlreadyStored);
+        Assert.Equal(single.Position, single.FirstPosition);
+        Assert.True(retried.AlreadyStored);
+        Assert.Equal(written.FirstPosition, retried.FirstPosition);
+        Assert.Equal(written, retried);
+        Assert.Equal(4, stored.Count);
+    }
+
+    [Fact]
     public async Task Reappending_a_batch_that_only_partly_overlaps_stored_events_fails_and_writes_nothing()
     {
         var stream = NewStream();

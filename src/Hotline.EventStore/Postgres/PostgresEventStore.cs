@@ -445,7 +445,7 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
         foreach (var request in group)
         {
             i += request.Events.Count;
-            outcomes.Add((request, new Outcome(new AppendResult(revisions[i - 1], positions[i - 1]), null)));
+            outcomes.Add((request, new Outcome(new AppendResult(revisions[i - 1], positions[i - 1]) { FirstPosition = positions[i - request.Events.Count] }, null)));
         }
 
         return outcomes;
@@ -609,7 +609,7 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
             foreach (var (request, firstRevision) in accepted)
             {
                 i += request.Events.Count;
-                outcomes.Add((request, new Outcome(new AppendResult(firstRevision + request.Events.Count - 1, positions[i - 1]), null)));
+                outcomes.Add((request, new Outcome(new AppendResult(firstRevision + request.Events.Count - 1, positions[i - 1]) { FirstPosition = positions[i - request.Events.Count] }, null)));
             }
         }
 

@@ -24,9 +24,12 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     private readonly TimeProvider time;
     private readonly TimeSpan pollInterval;
     private readonly Channel<PendingAppend> queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
-    private volatile Task? writerTask;
+    private volatile Thread? writerThread;
     private readonly AppendSignal appended = new();
     private SqliteConnection? writer;
+
+    // Statements of the writer connection, compiled once per connection (the writer thread only).
+    private readonly Dictionary<string, SqliteCommand> writerCommands = new(StringComparer.Ordinal);
     private volatile bool disposed;
 
     /// <param name="connectionString">A Microsoft.Data.Sqlite connection string (<c>Data Source=…</c>) or just a file path. In-memory databases are not supported.</param>
@@ -64,14 +67,19 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
 
     private void EnsureWriting()
     {
-        if (writerTask is not null)
+        if (writerThread is not null)
         {
             return;
         }
 
         lock (schemaLock)
         {
-            writerTask ??= Task.Run(WriteLoopAsync);
+            if (writerThread is null)
+            {
+                var thread = new Thread(WriteLoop) { IsBackground = true, Name = "sqlite-event-writer" };
+                thread.Start();
+                writerThread = thread;
+            }
         }
     }
 
@@ -80,11 +88,14 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
     /// and runs them in one <c>BEGIN IMMEDIATE</c> transaction, each inside its own savepoint so a failing request
     /// (wrong expected revision, invalid JSON) is rolled back alone; one commit (one WAL fsync) acknowledges them all.
     /// Each request reads the stream inside the transaction, so it sees the requests before it.
+    /// The loop runs on a thread of its own, not the thread pool: a group blocks in SQLite (statements, the fsync of
+    /// its commit) for milliseconds, and on a small machine a pool thread blocked that long delays the requests.
+    /// A group never waits to fill: it takes what queued while the previous group was committing.
     /// </summary>
-    private async Task WriteLoopAsync()
+    private void WriteLoop()
     {
         var batch = new List<PendingAppend>();
-        while (await queue.Reader.WaitToReadAsync(CancellationToken.None))
+        while (WaitToRead())
         {
             batch.Clear();
             var eventCount = 0;
@@ -108,6 +119,13 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         }
     }
 
+    /// <summary>Blocks the writer thread until an append is queued; false once the queue is completed and drained.</summary>
+    private bool WaitToRead()
+    {
+        var waiting = queue.Reader.WaitToReadAsync(CancellationToken.None);
+        return waiting.IsCompleted ? waiting.Result : waiting.AsTask().GetAwaiter().GetResult();
+    }
+
     private static readonly KeyValuePair<string, object?> MetricTag = EventStoreMetrics.Store("sqlite");
 
     private void WriteBatch(List<PendingAppend> batch)
@@ -129,16 +147,16 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
                 for (var i = 0; i < batch.Count; i++)
                 {
                     var request = batch[i];
-                    tx.Save("append");
+                    Cached(connection, tx, "SAVEPOINT append").ExecuteNonQuery();
                     try
                     {
-                        outcomes[i] = (Append(connection, tx, request.StreamId, request.Expected, request.Events, out _), null);
-                        tx.Release("append");
+                        outcomes[i] = (Append(connection, tx, request.StreamId, request.Expected, request.Events), null);
+                        Cached(connection, tx, "RELEASE append").ExecuteNonQuery();
                     }
                     catch (Exception e) when (e is WrongExpectedVersionException or SqliteException or ArgumentException or FormatException)
                     {
-                        tx.Rollback("append");
-                        tx.Release("append");
+                        Cached(connection, tx, "ROLLBACK TO append").ExecuteNonQuery();
+                        Cached(connection, tx, "RELEASE append").ExecuteNonQuery();
                         outcomes[i] = (null, e);
                         if (e is WrongExpectedVersionException)
                         {
@@ -155,8 +173,7 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         catch (Exception e) when (e is SqliteException or InvalidOperationException or IOException)
         {
             // A failed commit (or a broken connection) fails the whole group; start afresh next time.
-            writer?.Dispose();
-            writer = null;
+            CloseWriter();
             foreach (var request in batch)
             {
                 request.Completion.TrySetException(e);
@@ -192,15 +209,12 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         public long Enqueued { get; } = Stopwatch.GetTimestamp();
     }
 
-    private AppendResult Append(SqliteConnection connection, SqliteTransaction tx, string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, out bool wrote)
+    private AppendResult Append(SqliteConnection connection, SqliteTransaction tx, string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events)
     {
-        wrote = false;
         long current;
-        using (var cmd = Command(connection, tx, "SELECT MAX(stream_revision) FROM events WHERE stream_id = $s"))
-        {
-            cmd.Parameters.AddWithValue("$s", streamId);
-            current = cmd.ExecuteScalar() is long l ? l : -1;
-        }
+        var max = Cached(connection, tx, "SELECT MAX(stream_revision) FROM events WHERE stream_id = $s");
+        max.Parameters["$s"].Value = streamId;
+        current = max.ExecuteScalar() is long l ? l : -1;
 
         if (events.Count == 0)
         {
@@ -209,8 +223,15 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         }
 
         var existing = new List<StoredEventId>();
-        using (var cmd = Command(connection, tx, ""))
+        if (events.Count == 1)
         {
+            var byId = Cached(connection, tx, "SELECT event_id, stream_id, stream_revision, position FROM events WHERE event_id = $e0");
+            byId.Parameters["$e0"].Value = events[0].EventId.ToString("D");
+            ReadStoredIds(byId, existing);
+        }
+        else
+        {
+            using var cmd = Command(connection, tx, "");
             var names = new string[events.Count];
             for (var i = 0; i < events.Count; i++)
             {
@@ -219,11 +240,7 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
             }
 
             cmd.CommandText = $"SELECT event_id, stream_id, stream_revision, position FROM events WHERE event_id IN ({string.Join(", ", names)})";
-            using var reader = cmd.ExecuteReader();
-            while (reader.Read())
-            {
-                existing.Add(new StoredEventId(Guid.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
-            }
+            ReadStoredIds(cmd, existing);
         }
 
         if (AppendRules.CheckIdempotent(streamId, expected, current, events, existing) is { } original)
@@ -234,37 +251,73 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         AppendRules.CheckExpected(streamId, expected, current);
 
         var created = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
-        using var insert = Command(connection, tx,
-            "INSERT INTO events (stream_id, stream_revision, event_id, type, data, metadata, created) VALUES ($s, $r, $id, $type, $data, $meta, $created)");
-        insert.Parameters.AddWithValue("$s", streamId);
-        var pR = insert.Parameters.Add("$r", SqliteType.Integer);
-        var pId = insert.Parameters.Add("$id", SqliteType.Text);
-        var pType = insert.Parameters.Add("$type", SqliteType.Text);
-        var pData = insert.Parameters.Add("$data", SqliteType.Text);
-        var pMeta = insert.Parameters.Add("$meta", SqliteType.Text);
-        insert.Parameters.AddWithValue("$created", created);
-        insert.Prepare();
-        long revision = current;
+        var insert = Cached(connection, tx,
+            "INSERT INTO events (stream_id, stream_revision, event_id, type, data, metadata, created) VALUES ($s, $r, $id, $type, $data, $meta, $created) RETURNING position");
+        insert.Parameters["$s"].Value = streamId;
+        insert.Parameters["$created"].Value = created;
+        long revision = current, first = 0, position = 0;
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];
             revision = current + 1 + i;
-            pR.Value = revision;
-            pId.Value = e.EventId.ToString("D");
-            pType.Value = e.Type;
-            pData.Value = EventStoreJson.DataToText(e.Data);
-            pMeta.Value = EventStoreJson.SerializeMetadata(e.Metadata);
-            insert.ExecuteNonQuery();
+            insert.Parameters["$r"].Value = revision;
+            insert.Parameters["$id"].Value = e.EventId.ToString("D");
+            insert.Parameters["$type"].Value = e.Type;
+            insert.Parameters["$data"].Value = EventStoreJson.DataToText(e.Data);
+            insert.Parameters["$meta"].Value = EventStoreJson.SerializeMetadata(e.Metadata);
+            position = (long)insert.ExecuteScalar()!;
+            if (i == 0)
+            {
+                first = position;
+            }
         }
 
-        long position;
-        using (var cmd = Command(connection, tx, "SELECT last_insert_rowid()"))
+        return new AppendResult(revision, position) { FirstPosition = first };
+    }
+
+    private static void ReadStoredIds(SqliteCommand cmd, List<StoredEventId> existing)
+    {
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
         {
-            position = (long)cmd.ExecuteScalar()!;
+            existing.Add(new StoredEventId(Guid.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+        }
+    }
+
+    /// <summary>
+    /// A statement of the writer connection, compiled on first use and kept for the connection's life (parameters
+    /// declared from the <c>$name</c>s in the text); only the writer thread calls this.
+    /// </summary>
+    private SqliteCommand Cached(SqliteConnection connection, SqliteTransaction tx, string sql)
+    {
+        if (!writerCommands.TryGetValue(sql, out var cmd))
+        {
+            cmd = Command(connection, tx, sql);
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(sql, @"\$[a-z0-9]+"))
+            {
+                if (!cmd.Parameters.Contains(m.Value))
+                {
+                    cmd.Parameters.AddWithValue(m.Value, DBNull.Value);
+                }
+            }
+
+            writerCommands[sql] = cmd;
         }
 
-        wrote = true;
-        return new AppendResult(revision, position);
+        cmd.Transaction = tx;
+        return cmd;
+    }
+
+    private void CloseWriter()
+    {
+        foreach (var cmd in writerCommands.Values)
+        {
+            cmd.Dispose();
+        }
+
+        writerCommands.Clear();
+        writer?.Dispose();
+        writer = null;
     }
 
     private static long PositionOf(SqliteConnection connection, SqliteTransaction tx, string streamId, long revision)
@@ -455,12 +508,11 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         // Appends already queued are still written; new ones are refused.
         disposed = true;
         queue.Writer.TryComplete();
-        writerTask?.GetAwaiter().GetResult();
+        writerThread?.Join();
         if (writer is not null)
         {
             SqliteConnection.ClearPool(writer);
-            writer.Dispose();
-            writer = null;
+            CloseWriter();
         }
         else
         {

@@ -30,32 +30,69 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
 
     private static void Time(string phase, long since) => Phases.Record(Stopwatch.GetElapsedTime(since).TotalMilliseconds, new KeyValuePair<string, object?>("phase", phase));
 
-    /// <summary>Registers a ticket. With an idempotency key, a retry returns the ticket the first attempt created.</summary>
+    /// <summary>
+    /// Registers a ticket. With an idempotency key, a retry returns the ticket the first attempt created. The key fixes
+    /// the ticket id and the event ids, so the append itself is the idempotency check: it expects no stream, and finds
+    /// a retry's events already stored (or the stream taken), also for concurrent duplicates, across nodes and after
+    /// a crash. Only a retry this node has already seen is answered before a number is taken.
+    /// </summary>
     public async Task<Result> RegisterAsync(RegisterTicket draft, string? idempotencyKey, Guid correlationId, CancellationToken ct)
     {
         var ticketId = idempotencyKey is null ? Guid.CreateVersion7() : Storage.DeterministicId.From("register", idempotencyKey);
         var commandId = idempotencyKey is null ? ticketId.ToString() : "register:" + idempotencyKey;
         var started = Stopwatch.GetTimestamp();
-        var existing = await store.LoadAsync(ticketId, ct);
-        Time("register.load", started);
-        if (existing.State.State != TicketState.None)
+        if (idempotencyKey is not null && index.Get(ticketId) is not null)
         {
-            if (existing.Recorded[0].EventId == TicketStore.EventIdOf(commandId, 0)) return new Result(existing.State, existing.Recorded);
-            throw new VersionMismatchException(0, existing.State.Version);
+            var known = await RegisteredAsync(ticketId, commandId, ct);
+            Time("register.load", started);
+            return known;
         }
 
         var now = time.GetUtcNow();
         var phase = Stopwatch.GetTimestamp();
         var command = WithRepeats(draft with { TicketId = ticketId }, now);
-        TicketDecider.Decide(Ticket.Initial, command with { Number = "" }, now, context); // validate before a number is taken
+        try
+        {
+            TicketDecider.Decide(Ticket.Initial, command with { Number = "" }, now, context); // validate before a number is taken
+        }
+        catch (Domain.Common.DomainValidationException) when (idempotencyKey is not null)
+        {
+            // A retry of a registration that landed answers what it created, even if it no longer validates.
+            if (await FirstAnswerAsync(ticketId, commandId, ct) is { } first) return first;
+            throw;
+        }
         Time("register.decide", phase);
         phase = Stopwatch.GetTimestamp();
         var number = await numbers.AssignAsync(now, ct);
         Time("register.number", phase);
         var events = TicketDecider.Decide(Ticket.Initial, command with { Number = number }, now, context);
-        var result = await CommitAsync(ticketId, Ticket.Initial, events, commandId, draft.Actor, correlationId, now, ct);
+        Result result;
+        try
+        {
+            result = await CommitAsync(ticketId, Ticket.Initial, events, commandId, draft.Actor, correlationId, now, ct, []);
+        }
+        catch (VersionMismatchException) when (idempotencyKey is not null)
+        {
+            // The stream exists: a retry whose first attempt decided other events (then the first answer stands), or
+            // another command's stream (a conflict).
+            result = await RegisteredAsync(ticketId, commandId, ct);
+        }
         Time("register.total", started);
         return result;
+    }
+
+    private async Task<Result?> FirstAnswerAsync(Guid ticketId, string commandId, CancellationToken ct)
+    {
+        var (state, recorded) = await store.LoadAsync(ticketId, ct);
+        return state.State != TicketState.None && recorded[0].EventId == TicketStore.EventIdOf(commandId, 0) ? new Result(state, recorded) : null;
+    }
+
+    /// <summary>The ticket a registration with <paramref name="commandId"/> created, or a conflict when the stream is not that registration's.</summary>
+    private async Task<Result> RegisteredAsync(Guid ticketId, string commandId, CancellationToken ct)
+    {
+        var (state, recorded) = await store.LoadAsync(ticketId, ct);
+        if (state.State != TicketState.None && recorded[0].EventId == TicketStore.EventIdOf(commandId, 0)) return new Result(state, recorded);
+        throw new VersionMismatchException(0, state.Version);
     }
 
     /// <summary>
@@ -129,9 +166,10 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
     private async Task<Result> CommitAsync(Guid ticketId, Ticket state, IReadOnlyList<ITicketEvent> events, string commandId, string actor, Guid correlationId, DateTimeOffset now, CancellationToken ct, IReadOnlyList<RecordedEvent>? before = null)
     {
         var phase = Stopwatch.GetTimestamp();
+        IReadOnlyList<RecordedEvent>? written;
         try
         {
-            await store.AppendAsync(ticketId, state.Version, events, commandId, actor, correlationId, now, ct);
+            (_, written) = await store.AppendAsync(ticketId, state.Version, events, commandId, actor, correlationId, now, ct);
             Time("append", phase);
         }
         catch (WrongExpectedVersionException e)
@@ -139,7 +177,15 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
             throw new VersionMismatchException(state.Version, e.ActualRevision + 1);
         }
 
-        // Re-read so the answer shows exactly what is stored (including an idempotent earlier write).
+        // The append held at the expected version, so the stream is what was read plus what was written: no re-read.
+        if (written is not null && before is not null && before.Count == state.Version)
+        {
+            var (next, all) = store.Fold(state, before, written);
+            index.Put(next);
+            return new Result(next, all);
+        }
+
+        // An idempotent earlier write (its stored events are the answer), or no history at hand: read what is stored.
         phase = Stopwatch.GetTimestamp();
         var (after, recorded) = await store.LoadAsync(ticketId, ct);
         Time("reread", phase);
