@@ -36,6 +36,11 @@ public static class CallQueueRules
     {
         ArgumentNullException.ThrowIfNull(call);
         ArgumentException.ThrowIfNullOrEmpty(call.CallId);
+        if (call.CallId.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("A call id must not contain NUL (the Redis queue's head index separates id and skill with it).", nameof(call));
+        }
+
         ArgumentException.ThrowIfNullOrEmpty(call.Skill);
         ArgumentOutOfRangeException.ThrowIfLessThan(call.Priority, MinPriority);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(call.Priority, MaxPriority);

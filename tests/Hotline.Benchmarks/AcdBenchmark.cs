@@ -36,10 +36,13 @@ public sealed partial class AcdBenchmark : IBenchmarkSuite
         // Warm-up (JIT, script load) on its own prefix.
         await BacklogAsync(new RedisCallQueue(redis, "acdwarm"), 1_000);
 
-        var backlog = await BacklogAsync(new RedisCallQueue(redis, "acd"), calls);
+        await using var profile = await AcdProfile.StartAsync(server.ConnectionString);
+        var backlog = await BacklogAsync(new RedisCallQueue(redis, "acd"), calls, profile);
         context.Log.WriteLine($"backlog: {backlog.Offers} offers in {backlog.Elapsed.TotalSeconds:F2} s, p50 {backlog.P50:F2} ms, p99 {backlog.P99:F2} ms");
-        var cycle = await CycleAsync(new RedisCallQueue(redis, "acdcycle"), calls / 4);
+        context.Log.WriteLine("  " + backlog.Profile);
+        var cycle = await CycleAsync(new RedisCallQueue(redis, "acdcycle"), calls / 4, profile);
         context.Log.WriteLine($"cycle: {cycle.Offers} calls in {cycle.Elapsed.TotalSeconds:F2} s, dispatch p50 {cycle.P50:F2} ms, p99 {cycle.P99:F2} ms");
+        context.Log.WriteLine("  " + cycle.Profile);
 
         var rate = backlog.Offers / backlog.Elapsed.TotalSeconds;
         var ratio = rate / reference;
@@ -53,10 +56,10 @@ public sealed partial class AcdBenchmark : IBenchmarkSuite
         ];
     }
 
-    private sealed record Run(int Offers, TimeSpan Elapsed, double P50, double P99);
+    private sealed record Run(int Offers, TimeSpan Elapsed, double P50, double P99, string Profile);
 
     /// <summary>N calls waiting, N agents ready (spread over the skills), then dispatch until every call is offered.</summary>
-    private static async Task<Run> BacklogAsync(RedisCallQueue queue, int calls)
+    private static async Task<Run> BacklogAsync(RedisCallQueue queue, int calls, AcdProfile? profile = null)
     {
         var start = DateTimeOffset.UtcNow;
         await Parallel.ForEachAsync(Enumerable.Range(0, calls), new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (i, ct) =>
@@ -68,6 +71,7 @@ public sealed partial class AcdBenchmark : IBenchmarkSuite
 
         var latencies = new double[calls + Concurrency];
         var offers = 0;
+        if (profile is not null) await profile.ResetAsync();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
         {
@@ -82,17 +86,19 @@ public sealed partial class AcdBenchmark : IBenchmarkSuite
             }
         }));
         clock.Stop();
-        return new Run(offers, clock.Elapsed, Percentile(latencies, offers, 0.50), Percentile(latencies, offers, 0.99));
+        var report = profile is null ? "" : await profile.ReportAsync(offers);
+        return new Run(offers, clock.Elapsed, Percentile(latencies, offers, 0.50), Percentile(latencies, offers, 0.99), report);
     }
 
     /// <summary>Each of <see cref="Concurrency"/> agents loops: a call arrives, is offered to it, accepted, ended; the agent is ready again.</summary>
-    private static async Task<Run> CycleAsync(RedisCallQueue queue, int calls)
+    private static async Task<Run> CycleAsync(RedisCallQueue queue, int calls, AcdProfile profile)
     {
         var start = DateTimeOffset.UtcNow;
         for (var a = 0; a < Concurrency; a++) await queue.SetReadyAsync($"a{a}", [new AgentSkill(Skills[0])], start);
         var latencies = new double[calls + Concurrency];
         var next = -1;
         var done = 0;
+        await profile.ResetAsync();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
         {
@@ -113,7 +119,8 @@ public sealed partial class AcdBenchmark : IBenchmarkSuite
             }
         }));
         clock.Stop();
-        return new Run(done, clock.Elapsed, Percentile(latencies, done, 0.50), Percentile(latencies, done, 0.99));
+        var report = await profile.ReportAsync(done);
+        return new Run(done, clock.Elapsed, Percentile(latencies, done, 0.50), Percentile(latencies, done, 0.99), report);
     }
 
     private static double Percentile(double[] values, int count, double p)

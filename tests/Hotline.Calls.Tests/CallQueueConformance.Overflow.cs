@@ -73,6 +73,42 @@ public abstract partial class CallQueueConformance
     }
 
     [Fact]
+    public async Task The_overflowing_call_is_the_best_one_past_the_threshold_even_behind_younger_calls_of_higher_priority()
+    {
+        Queue.UseOverflow([DialectToMandarin]);
+        await Queue.EnqueueAsync(Call("d1", 0, skill: Dialect));
+        await Queue.EnqueueAsync(Call("d2", 20, priority: 10, skill: Dialect)); // first in its queue, but waited only 20 s at 40 s
+        await Queue.EnqueueAsync(Call("d3", 5, priority: 5, skill: Dialect));
+        await ReadyAsync("a1", 0, Mandarin);
+        await ReadyAsync("a2", 1, Mandarin);
+        await ReadyAsync("a3", 2, Mandarin);
+
+        Assert.Equal(["d3", "d1"], (await Queue.DispatchAsync(At(40), Ring, 10)).Select(o => o.CallId));
+        Assert.Equal(CallStage.Waiting, (await Queue.GetCallAsync("d2"))!.Stage);
+        var last = Assert.Single(await Queue.DispatchAsync(At(50), Ring, 10));
+        Assert.Equal(("d2", "a3", Mandarin), (last.CallId, last.AgentId, last.Skill));
+        await AssertHealthyAsync();
+    }
+
+    [Fact]
+    public async Task Each_overflow_rule_has_its_own_threshold_and_targets()
+    {
+        Queue.UseOverflow([new(Dialect, TimeSpan.FromSeconds(30), [English]), new(Dialect, TimeSpan.FromSeconds(60), [Mandarin])]);
+        await Queue.EnqueueAsync(Call("d1", 0, skill: Dialect));
+        await Queue.EnqueueAsync(Call("d2", 40, skill: Dialect));
+        await ReadyAsync("m", 0, Mandarin);
+
+        Assert.Empty(await Queue.DispatchAsync(At(45), Ring, 10)); // 方言 → 普通话 only after 60 s; no English agent
+        await ReadyAsync("e", 46, English);
+        var toEnglish = Assert.Single(await Queue.DispatchAsync(At(50), Ring, 10));
+        Assert.Equal(("d1", "e", English), (toEnglish.CallId, toEnglish.AgentId, toEnglish.Skill));
+        Assert.Empty(await Queue.DispatchAsync(At(99), Ring, 10)); // d2 waited 59 s
+        var toMandarin = Assert.Single(await Queue.DispatchAsync(At(100), Ring, 10));
+        Assert.Equal(("d2", "m", Mandarin), (toMandarin.CallId, toMandarin.AgentId, toMandarin.Skill));
+        await AssertHealthyAsync();
+    }
+
+    [Fact]
     public async Task A_call_that_can_be_served_by_its_own_group_goes_there_first()
     {
         Queue.UseOverflow([DialectToMandarin]);

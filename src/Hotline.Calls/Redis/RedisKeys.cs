@@ -27,6 +27,7 @@ public sealed class RedisKeys
     internal const string ConnectedName = "connected";
     internal const string PushChannelName = "push";
     internal const string AliveName = "alive";
+    internal const string HeadsName = "heads";
     internal const string RestoreLockName = "restoring";
 
     public RedisKeys(string prefix = "hotline")
@@ -63,7 +64,13 @@ public sealed class RedisKeys
     /// <summary>HASH skill → level: the agent's skills.</summary>
     public RedisKey AgentSkills(string agentId) => Root + AgentSkillsSegment + agentId;
 
-    /// <summary>SET: every skill ever seen (queues and agents); dispatch and the snapshot walk it.</summary>
+    /// <summary>
+    /// ZSET, derived from the waiting queues: the head call of each non-empty <see cref="Waiting"/> queue, member
+    /// <c>callId \0 skill</c>, scored by its waiting score. Dispatch reads it instead of one head per skill.
+    /// </summary>
+    public RedisKey Heads => Root + HeadsName;
+
+    /// <summary>SET: every skill ever seen (queues and agents); the snapshot walks it.</summary>
     public RedisKey Skills => Root + SkillsName;
 
     /// <summary>SET: every agent ever signed in.</summary>
@@ -117,6 +124,7 @@ public sealed class RedisKeys
         Fixed("kReservations", ReservationsName);
         Fixed("kConnected", ConnectedName);
         Fixed("kMissed", MissedName);
+        Fixed("kHeads", HeadsName);
         return lua.ToString();
     }
 }

@@ -9,8 +9,7 @@ local reason, agent = '放弃', ''
 if f[4] == '1' then
   return 0
 elseif f[1] == 'Waiting' then
-  redis.call('ZREM', kWaiting(f[2]), callId)
-  redis.call('ZREM', kWaitingSince(f[2]), callId)
+  waitRemove(f[2], callId)
 elseif f[1] == 'Reserved' then
   redis.call('ZREM', kReservations, callId)
   becomeReady(f[3], redis.call('HGET', kAgent(f[3]), 'idle'))

@@ -21,15 +21,6 @@ local function setStatus(agentId, status, reason, now, callId)
   redis.call('HSET', kAgent(agentId), 'status', status, 'reason', reason, 'since', now, 'call', callId)
 end
 
--- A reserved call goes back to its skill queue at its original place (same score, same enqueue time).
-local function requeue(callId)
-  local c = kCall(callId)
-  local f = redis.call('HMGET', c, 'skill', 'score', 'enq')
-  redis.call('ZREM', kReservations, callId)
-  redis.call('ZADD', kWaiting(f[1]), f[2], callId)
-  redis.call('ZADD', kWaitingSince(f[1]), f[3], callId)
-  redis.call('HSET', c, 'stage', 'Waiting', 'agent', '', 'offered', '', 'expires', '')
-end
 
 -- The call is gone: its hash is deleted and a tombstone keeps enqueue idempotent for ttl ms.
 local function bury(callId, ttl)
@@ -50,4 +41,51 @@ local function bytesLess(a, b)
     if x ~= y then return x < y end
   end
   return #a < #b
+end
+
+-- The head of every non-empty waiting queue is also on `heads` (member callId .. '\0' .. skill, the head's waiting
+-- score), so dispatch reads the best head of every skill with one command instead of one per skill. ZSET order on
+-- `heads` is score, then member bytes: the lower call id first on equal scores, the same tie-break as dispatch.
+-- waitAdd / waitRemove are the only writers of waiting:{skill}, waitsince:{skill} and heads.
+local function headMember(skill, callId)
+  return callId .. '\0' .. skill
+end
+
+-- Puts a call that is not in waiting:{skill} there (score: string from the client or from Redis, exact).
+local function waitAdd(skill, callId, score, enq)
+  local w = kWaiting(skill)
+  local h = redis.call('ZRANGE', w, 0, 0, 'WITHSCORES')
+  redis.call('ZADD', w, score, callId)
+  redis.call('ZADD', kWaitingSince(skill), enq, callId)
+  if #h == 0 then
+    redis.call('ZADD', kHeads, score, headMember(skill, callId))
+  else
+    local old, new = tonumber(h[2]), tonumber(score)
+    if new < old or (new == old and bytesLess(callId, h[1])) then
+      redis.call('ZREM', kHeads, headMember(skill, h[1]))
+      redis.call('ZADD', kHeads, score, headMember(skill, callId))
+    end
+  end
+end
+
+-- Takes a call out of waiting:{skill}; when it was the head, the next call becomes the skill's head on `heads`.
+local function waitRemove(skill, callId)
+  local w = kWaiting(skill)
+  redis.call('ZREM', w, callId)
+  redis.call('ZREM', kWaitingSince(skill), callId)
+  if redis.call('ZREM', kHeads, headMember(skill, callId)) == 1 then
+    local h = redis.call('ZRANGE', w, 0, 0, 'WITHSCORES')
+    if #h > 0 then
+      redis.call('ZADD', kHeads, h[2], headMember(skill, h[1]))
+    end
+  end
+end
+
+-- A reserved call goes back to its skill queue at its original place (same score, same enqueue time).
+local function requeue(callId)
+  local c = kCall(callId)
+  local f = redis.call('HMGET', c, 'skill', 'score', 'enq')
+  redis.call('ZREM', kReservations, callId)
+  waitAdd(f[1], callId, f[2], f[3])
+  redis.call('HSET', c, 'stage', 'Waiting', 'agent', '', 'offered', '', 'expires', '')
 end

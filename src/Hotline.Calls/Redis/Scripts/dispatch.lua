@@ -4,31 +4,62 @@
 -- candidate (lowest score, then lowest id; the same call reachable twice prefers its own skill, then the byte-wise smaller
 -- serving skill) is reserved to the longest-idle ready agent of the serving skill (lowest idle, then id). The call leaves
 -- its own queue only here, so it is never in two places.
+-- Cost per offer, not per skill: `heads` gives every queue's head in one command (best first), so the own-group
+-- candidate is the first head whose skill has a ready agent; an overflow rule is looked at only when its skill's head
+-- could beat that candidate and its skill has no ready agent of its own (then its own head would win), and its best
+-- old call costs one command per priority band (see bestOld). Ready heads are read once per round (cached).
 -- Returns one row per offer: callId, agentId, servingSkill, caller, dialled, priority, enqueuedMs, attrs, callSkill, callback.
 local now, expires, max = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local feeds = {}
+local rules = {}
 for i = 5, #ARGV, 3 do
+  local targets = {}
   for t in string.gmatch(ARGV[i + 2], '[^\n]+') do
-    feeds[t] = feeds[t] or {}
-    feeds[t][#feeds[t] + 1] = { ARGV[i], ARGV[i + 1] }
-  end
-end
-
--- The best call of `from` enqueued at or before `cutoff` (O(eligible calls)).
-local function bestOld(from, cutoff)
-  local best, bestScore = nil, nil
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', kWaitingSince(from), '-inf', cutoff)) do
-    local sc = tonumber(redis.call('ZSCORE', kWaiting(from), id))
-    if best == nil or sc < bestScore or (sc == bestScore and bytesLess(id, best)) then
-      best, bestScore = id, sc
+    if t ~= ARGV[i] then
+      targets[#targets + 1] = t
     end
   end
-  return best, bestScore
+  rules[#rules + 1] = { ARGV[i], tonumber(ARGV[i + 1]), targets }
 end
 
-local skills = redis.call('SMEMBERS', kSkills)
+-- One priority band of waiting scores: score = -priority * 2^43 + enqueuedMs (CallQueueRules.WaitingScore).
+local BAND = 8796093022208
+
+-- The best call of `skill` enqueued at or before `cutoff`. Within a priority band the queue is in enqueue order, so the
+-- band's first call is its oldest: if it is too young the whole band is, and the walk jumps to the next band. One
+-- command per band visited (bands are the distinct priorities waiting, a handful), whatever the queue's length.
+local function bestOld(skill, cutoff)
+  local from = '-inf'
+  while true do
+    local h = redis.call('ZRANGEBYSCORE', kWaiting(skill), from, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+    if #h == 0 then
+      return nil
+    end
+    local score = tonumber(h[2])
+    local band = math.floor(score / BAND) * BAND
+    if score - band <= cutoff then
+      return h[1], score
+    end
+    from = string.format('%.17g', band + BAND) -- an integer below 2^53: printed exactly
+  end
+end
+
+-- (score, id) before (bestScore, bestCall), or the same call: a candidate that may still win the tie-break.
+local function notWorse(score, id, bestScore, bestCall)
+  return bestScore == nil or score < bestScore or (score == bestScore and not bytesLess(bestCall, id))
+end
+
 local offers = {}
 while #offers < max do
+  local readyHead = {}
+  local function readyAgent(s)
+    local a = readyHead[s]
+    if a == nil then
+      a = redis.call('ZRANGE', kReady(s), 0, 0)[1] or false
+      readyHead[s] = a
+    end
+    return a
+  end
+
   local bestSkill, bestCall, bestScore, bestFrom = nil, nil, nil, nil
   local function consider(serving, id, score, from)
     local better
@@ -45,34 +76,43 @@ while #offers < max do
       bestSkill, bestCall, bestScore, bestFrom = serving, id, score, from
     end
   end
-  for _, s in ipairs(skills) do
-    if redis.call('ZCARD', kReady(s)) > 0 then
-      local head = redis.call('ZRANGE', kWaiting(s), 0, 0, 'WITHSCORES')
-      if #head > 0 then
-        consider(s, head[1], tonumber(head[2]), s)
-      end
-      for _, f in ipairs(feeds[s] or {}) do
-        if f[1] ~= s then
-          local id, sc = bestOld(f[1], f[2])
-          if id then
-            consider(s, id, sc, f[1])
+
+  local heads = redis.call('ZRANGE', kHeads, 0, -1, 'WITHSCORES')
+  local headOf = {}
+  for i = 1, #heads, 2 do
+    local sep = string.find(heads[i], '\0', 1, true)
+    local id, skill, score = string.sub(heads[i], 1, sep - 1), string.sub(heads[i], sep + 1), tonumber(heads[i + 1])
+    headOf[skill] = { id, score }
+    if bestCall == nil and readyAgent(skill) then
+      consider(skill, id, score, skill)
+    end
+  end
+
+  for _, r in ipairs(rules) do
+    local from, head = r[1], headOf[r[1]]
+    if head and notWorse(head[2], head[1], bestScore, bestCall) and not readyAgent(from) then
+      local id, score = bestOld(from, r[2])
+      if id and notWorse(score, id, bestScore, bestCall) then
+        for _, t in ipairs(r[3]) do
+          if readyAgent(t) then
+            consider(t, id, score, from)
           end
         end
       end
     end
   end
+
   if not bestSkill then
     break
   end
-  local agentId = redis.call('ZRANGE', kReady(bestSkill), 0, 0)[1]
+  local agentId = readyAgent(bestSkill)
   leaveReadySets(agentId)
-  redis.call('ZREM', kWaiting(bestFrom), bestCall)
-  redis.call('ZREM', kWaitingSince(bestFrom), bestCall)
+  waitRemove(bestFrom, bestCall)
   redis.call('ZADD', kReservations, expires, bestCall)
-  redis.call('HSET', kCall(bestCall), 'stage', 'Reserved', 'agent', agentId, 'offered', now, 'expires', expires)
+  local c = kCall(bestCall)
+  local row = redis.call('HMGET', c, 'caller', 'dialled', 'prio', 'enq', 'attrs', 'cb')
+  redis.call('HSET', c, 'stage', 'Reserved', 'agent', agentId, 'offered', now, 'expires', expires)
   setStatus(agentId, 'Reserved', '', now, bestCall)
-  local row = callRow(bestCall)
-  offers[#offers + 1] = { bestCall, agentId, bestSkill, row[2], row[3], row[5], row[6], row[7], row[4],
-    redis.call('HGET', kCall(bestCall), 'cb') or '' }
+  offers[#offers + 1] = { bestCall, agentId, bestSkill, row[1], row[2], row[3], row[4], row[5], bestFrom, row[6] or '' }
 end
 return offers

@@ -8,7 +8,8 @@ if not f[1] or f[3] ~= enq then
   return 0
 end
 if f[1] == 'Waiting' then
-  redis.call('ZADD', kWaiting(f[2]), score, id)
+  waitRemove(f[2], id)
+  waitAdd(f[2], id, score, enq)
 elseif f[1] ~= 'Reserved' then
   return 0
 end

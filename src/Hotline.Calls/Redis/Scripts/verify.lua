@@ -7,6 +7,7 @@ local function put(id, where)
   if place[id] then bad('call ' .. id .. ' both ' .. place[id] .. ' and ' .. where) end
   place[id] = where
 end
+local heads = 0
 for _, s in ipairs(redis.call('SMEMBERS', kSkills)) do
   local ids = redis.call('ZRANGE', kWaiting(s), 0, -1)
   if #ids ~= redis.call('ZCARD', kWaitingSince(s)) then bad('waiting and waitsince differ for ' .. s) end
@@ -16,11 +17,18 @@ for _, s in ipairs(redis.call('SMEMBERS', kSkills)) do
     if f[1] ~= 'Waiting' or f[2] ~= s then bad('call ' .. id .. ' in waiting:' .. s .. ' has stage ' .. tostring(f[1])) end
     if not redis.call('ZSCORE', kWaitingSince(s), id) then bad('call ' .. id .. ' missing from waitsince:' .. s) end
   end
+  if #ids > 0 then
+    heads = heads + 1
+    local h = redis.call('ZRANGE', kWaiting(s), 0, 0, 'WITHSCORES')
+    local hs = redis.call('ZSCORE', kHeads, headMember(s, h[1]))
+    if not hs or tonumber(hs) ~= tonumber(h[2]) then bad('head ' .. h[1] .. ' of waiting:' .. s .. ' not on heads at its score') end
+  end
   for _, a in ipairs(redis.call('ZRANGE', kReady(s), 0, -1)) do
     if redis.call('HGET', kAgent(a), 'status') ~= 'Ready' then bad('agent ' .. a .. ' in ready:' .. s .. ' but not Ready') end
     if redis.call('HEXISTS', kAgentSkills(a), s) == 0 then bad('agent ' .. a .. ' in ready:' .. s .. ' without the skill') end
   end
 end
+if redis.call('ZCARD', kHeads) ~= heads then bad('heads holds ' .. redis.call('ZCARD', kHeads) .. ' entries for ' .. heads .. ' waiting queues') end
 for _, id in ipairs(redis.call('ZRANGE', kReservations, 0, -1)) do
   put(id, 'reserved')
   local f = redis.call('HMGET', kCall(id), 'stage', 'agent')
