@@ -44,27 +44,26 @@ local function bytesLess(a, b)
 end
 
 -- The head of every non-empty waiting queue is also on `heads` (member callId .. '\0' .. skill, the head's waiting
--- score), so dispatch reads the best head of every skill with one command instead of one per skill. ZSET order on
--- `heads` is score, then member bytes: the lower call id first on equal scores, the same tie-break as dispatch.
--- waitAdd / waitRemove are the only writers of waiting:{skill}, waitsince:{skill} and heads.
+-- score), so dispatch reads the head of every skill, best first, with one command instead of one per skill. ZSET order
+-- is score, then member bytes: the lower call id first on equal scores, the same tie-break as dispatch.
+-- waitAdd / waitRemove are the only writers of waiting:{skill}, waitsince:{skill} and heads. They never ask Redis for
+-- a score (WITHSCORES / ZSCORE format doubles, which costs more than the command itself): ranks and the call's own
+-- `score` field (the same string the ZSETs were given) do.
 local function headMember(skill, callId)
   return callId .. '\0' .. skill
 end
 
--- Puts a call that is not in waiting:{skill} there (score: string from the client or from Redis, exact).
+-- Puts a call that is not in waiting:{skill} there (score: the string stored in the call's `score` field).
 local function waitAdd(skill, callId, score, enq)
   local w = kWaiting(skill)
-  local h = redis.call('ZRANGE', w, 0, 0, 'WITHSCORES')
   redis.call('ZADD', w, score, callId)
   redis.call('ZADD', kWaitingSince(skill), enq, callId)
-  if #h == 0 then
-    redis.call('ZADD', kHeads, score, headMember(skill, callId))
-  else
-    local old, new = tonumber(h[2]), tonumber(score)
-    if new < old or (new == old and bytesLess(callId, h[1])) then
-      redis.call('ZREM', kHeads, headMember(skill, h[1]))
-      redis.call('ZADD', kHeads, score, headMember(skill, callId))
+  if redis.call('ZRANK', w, callId) == 0 then
+    local old = redis.call('ZRANGE', w, 1, 1)[1]
+    if old then
+      redis.call('ZREM', kHeads, headMember(skill, old))
     end
+    redis.call('ZADD', kHeads, score, headMember(skill, callId))
   end
 end
 
@@ -74,9 +73,9 @@ local function waitRemove(skill, callId)
   redis.call('ZREM', w, callId)
   redis.call('ZREM', kWaitingSince(skill), callId)
   if redis.call('ZREM', kHeads, headMember(skill, callId)) == 1 then
-    local h = redis.call('ZRANGE', w, 0, 0, 'WITHSCORES')
-    if #h > 0 then
-      redis.call('ZADD', kHeads, h[2], headMember(skill, h[1]))
+    local h = redis.call('ZRANGE', w, 0, 0)[1]
+    if h then
+      redis.call('ZADD', kHeads, redis.call('HGET', kCall(h), 'score'), headMember(skill, h))
     end
   end
 end

@@ -43,6 +43,11 @@ local function bestOld(skill, cutoff)
   end
 end
 
+-- A waiting call's score, from its own `score` field (the string its ZSET entries were given; no double formatting).
+local function scoreOf(id)
+  return tonumber(redis.call('HGET', kCall(id), 'score'))
+end
+
 -- (score, id) before (bestScore, bestCall), or the same call: a candidate that may still win the tie-break.
 local function notWorse(score, id, bestScore, bestCall)
   return bestScore == nil or score < bestScore or (score == bestScore and not bytesLess(bestCall, id))
@@ -77,25 +82,33 @@ while #offers < max do
     end
   end
 
-  local heads = redis.call('ZRANGE', kHeads, 0, -1, 'WITHSCORES')
-  local headOf = {}
-  for i = 1, #heads, 2 do
-    local sep = string.find(heads[i], '\0', 1, true)
-    local id, skill, score = string.sub(heads[i], 1, sep - 1), string.sub(heads[i], sep + 1), tonumber(heads[i + 1])
-    headOf[skill] = { id, score }
-    if bestCall == nil and readyAgent(skill) then
-      consider(skill, id, score, skill)
+  -- Own groups: the first head (best first) whose skill has a ready agent. No scores are read for it.
+  local heads = redis.call('ZRANGE', kHeads, 0, -1)
+  local headOf, bestAt = {}, nil
+  for i, m in ipairs(heads) do
+    local sep = string.find(m, '\0', 1, true)
+    local id, skill = string.sub(m, 1, sep - 1), string.sub(m, sep + 1)
+    headOf[skill] = { i, id }
+    if bestAt == nil and readyAgent(skill) then
+      bestAt, bestSkill, bestCall, bestFrom = i, skill, id, skill
     end
   end
 
+  -- Overflow: a rule's calls are no better than its skill's head, so a rule whose head comes after the own-group
+  -- candidate on `heads`, or whose skill has a ready agent of its own (its head then wins), costs no command.
   for _, r in ipairs(rules) do
     local from, head = r[1], headOf[r[1]]
-    if head and notWorse(head[2], head[1], bestScore, bestCall) and not readyAgent(from) then
-      local id, score = bestOld(from, r[2])
-      if id and notWorse(score, id, bestScore, bestCall) then
-        for _, t in ipairs(r[3]) do
-          if readyAgent(t) then
-            consider(t, id, score, from)
+    if head and (bestAt == nil or head[1] <= bestAt or bestFrom ~= bestSkill) and not readyAgent(from) then
+      if bestCall and not bestScore then
+        bestScore = scoreOf(bestCall)
+      end
+      if notWorse(scoreOf(head[2]), head[2], bestScore, bestCall) then
+        local id, score = bestOld(from, r[2])
+        if id and notWorse(score, id, bestScore, bestCall) then
+          for _, t in ipairs(r[3]) do
+            if readyAgent(t) then
+              consider(t, id, score, from)
+            end
           end
         end
       end
