@@ -36,6 +36,7 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
     private readonly ILogger _logger;
     private readonly KamailioJsonRpc _rpc;
     private readonly HttpClient _http;
+    private const int PublishAttempts = 4;
     private readonly ConcurrentDictionary<string, CallState> _calls = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Lock _gate = new();
@@ -43,10 +44,15 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _connections;
 
-    // At-least-once delivery from kamailio.cfg: the last (boot, seq) handled, and the last one acknowledged.
+    // At-least-once delivery from kamailio.cfg, numbered per Kamailio boot. Kamailio sends in number order from its workers,
+    // but an event the evapi dispatcher emits itself (the "ringing" of a resumed INVITE, a "route_failed") can overtake one a
+    // worker queued a moment before. So: every seq up to _handledUpTo is handled; _ahead holds the ones handled past a gap;
+    // only _handledUpTo is acknowledged, so a gap that never fills comes back in the replay after a reconnect.
+    private const int MaxAhead = 10_000;
     private long _boot;
-    private long _lastSeq;
+    private long _handledUpTo;
     private long _ackedSeq;
+    private readonly SortedSet<long> _ahead = [];
 
     public KamailioTelephony(ICallEventSink sink, KamailioOptions options, TimeProvider? time = null, ILogger<KamailioTelephony>? logger = null, HttpClient? http = null)
     {
@@ -155,7 +161,7 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
         long boot, seq;
         lock (_gate)
         {
-            (boot, seq) = (_boot, _lastSeq);
+            (boot, seq) = (_boot, _handledUpTo);
             if (seq <= _ackedSeq) return;
             _ackedSeq = seq;
         }
@@ -170,7 +176,11 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
         }
     }
 
-    /// <summary>False when the event was handled before (a replay of something we already had).</summary>
+    /// <summary>Every sequence number up to this one is handled (what the next "ack" tells Kamailio).</summary>
+    internal long HandledUpTo { get { lock (_gate) return _handledUpTo; } }
+
+    /// <summary>False when the event was handled before (a replay, or a duplicate, of something we already had). Events may
+    /// arrive out of number order; each number is admitted once.</summary>
     private bool Admit(KamailioEvent e)
     {
         if (e.Seq is not { } seq || e.Boot is not { } boot) return true;
@@ -180,11 +190,21 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
             {
                 // Kamailio restarted: its numbering starts again.
                 _boot = boot;
-                _lastSeq = 0;
+                _handledUpTo = 0;
                 _ackedSeq = 0;
+                _ahead.Clear();
             }
-            if (seq <= _lastSeq) return false;
-            _lastSeq = seq;
+            if (seq <= _handledUpTo || !_ahead.Add(seq)) return false;
+            while (_ahead.Count > 0 && _ahead.Min == _handledUpTo + 1)
+            {
+                _handledUpTo = _ahead.Min;
+                _ahead.Remove(_handledUpTo);
+            }
+            if (_ahead.Count > MaxAhead)
+            {
+                // A number that never came while connected: reconnect, and Kamailio's replay (everything after the last ack) brings it.
+                throw new IOException($"Kamailio event {_handledUpTo + 1} is missing after {_ahead.Count} later ones; reconnecting for the replay.");
+            }
             return true;
         }
     }
@@ -201,7 +221,13 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
             _logger.LogWarning(ex, "Kamailio sent a payload that is not JSON: {Payload}", payload);
             return;
         }
-        if (e is null || !Admit(e)) return;
+        if (e is null) return;
+        if (!Admit(e))
+        {
+            _logger.LogDebug("evapi (already handled, dropped): {Payload}", payload);
+            return;
+        }
+        _logger.LogDebug("evapi: {Payload}", payload);
         if (e.Event == "replayed")
         {
             _logger.LogInformation("Kamailio replayed {Count} kept events (up to {Last})", e["count"] ?? "0", e["last"] ?? "0");
@@ -211,13 +237,24 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
         }
         foreach (var callEvent in Map(e))
         {
-            try
+            // Events are idempotent (each has its id), so a publish that failed for a moment (the store or Redis busy) is tried again.
+            for (var attempt = 1; ; attempt++)
             {
-                await _sink.PublishAsync(callEvent, ct);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                _logger.LogError(ex, "Publishing {Event} of call {CallId} failed", callEvent.GetType().Name, callEvent.CallId);
+                try
+                {
+                    await _sink.PublishAsync(callEvent, ct);
+                    break;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException && attempt < PublishAttempts)
+                {
+                    _logger.LogWarning(ex, "Publishing {Event} of call {CallId} failed (attempt {Attempt}); trying again", callEvent.GetType().Name, callEvent.CallId, attempt);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), _time, ct);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    _logger.LogError(ex, "Publishing {Event} of call {CallId} failed {Attempts} times; dropped", callEvent.GetType().Name, callEvent.CallId, attempt);
+                    break;
+                }
             }
         }
     }

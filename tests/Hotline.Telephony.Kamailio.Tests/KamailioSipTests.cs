@@ -42,6 +42,8 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
             ["Hotline:Kamailio:EvapiPort"] = kamailio.EvapiPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Hotline:Kamailio:JsonRpcUrl"] = kamailio.JsonRpcUrl.ToString(),
             ["Hotline:Kamailio:ReconnectInitialDelay"] = "00:00:00.200",
+            // Every evapi event in the server's log: when a call is left without its record, its trace says why.
+            ["Logging:LogLevel:Hotline.Telephony.Kamailio"] = "Debug",
         };
         foreach (var (agent, port) in ports) settings[$"Hotline:Kamailio:AgentUris:{agent}"] = $"sip:{agent}@127.0.0.1:{port}";
         await using var server = await ServerProcess.StartAsync(settings);
@@ -120,8 +122,8 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
             {
                 if (await c.WaitAsync(TimeSpan.FromSeconds(420)) != 0)
                 {
-                    // What the ACD saw (agents by state, queues) says why a caller was left waiting.
-                    Assert.Fail($"{c.Name}: {c.Stats()}\nwallboard: {await WallboardAsync(http)}\n{c.Log}{Tail(kamailio.Log)}");
+                    // What the ACD saw (agents by state, queues) and the trace of every call still open say why a caller was left waiting.
+                    Assert.Fail($"{c.Name}: {c.Stats()}\nwallboard: {await WallboardAsync(http)}\n{OpenCalls(server, groups)}\n{c.Log}{Tail(kamailio.Log)}");
                 }
             }
             var stats = callers.ToDictionary(c => c.Name, c => c.Stats());
@@ -137,12 +139,19 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
                 for (var n = 1; n <= g.Calls; n++) expected[Sipp.CallId(g.Tag, n)] = g.Scenario;
             }
             IReadOnlyList<CallRecord> records = [];
-            await WaitUntilAsync(() =>
+            try
             {
-                records = CallRecordReader.Read(server.DataDirectory);
-                var terminal = records.Where(r => r.Type is "CallFinished" or "CallAbandonedInQueue").Select(r => r.CallId).ToHashSet();
-                return expected.Keys.All(terminal.Contains);
-            }, TimeSpan.FromSeconds(30), "every call has its terminal record");
+                await WaitUntilAsync(() =>
+                {
+                    records = CallRecordReader.Read(server.DataDirectory);
+                    var terminal = records.Where(r => r.Type is "CallFinished" or "CallAbandonedInQueue").Select(r => r.CallId).ToHashSet();
+                    return expected.Keys.All(terminal.Contains);
+                }, TimeSpan.FromSeconds(30), "every call has its terminal record");
+            }
+            catch (TimeoutException e)
+            {
+                Assert.Fail($"{e.Message}\n{OpenCalls(server, groups)}\nwallboard: {await WallboardAsync(http)}");
+            }
             await stop.CancelAsync();
             await sampler;
 
@@ -222,6 +231,12 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
         }
         catch
         {
+            // The whole logs, for the trace of every call (the server logs each evapi event at Debug).
+            var logs = Path.Combine(Path.GetTempPath(), $"hotline-sip-failure-{run}");
+            Directory.CreateDirectory(logs);
+            await File.WriteAllTextAsync(Path.Combine(logs, "server.log"), server.Log);
+            await File.WriteAllTextAsync(Path.Combine(logs, "kamailio.log"), kamailio.Log);
+            output.WriteLine($"whole logs: {logs}");
             output.WriteLine("---- server log (tail) ----\n" + Tail(server.Log, 4000));
             output.WriteLine("---- kamailio log (tail) ----\n" + Tail(kamailio.Log, 4000));
             throw;
@@ -235,6 +250,19 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
             await busyPhone.DisposeAsync();
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>Every call sipp placed (except the busy one) without a terminal record: what the server recorded for it, and every
+    /// server log line naming it (the evapi events included).</summary>
+    private static string OpenCalls(ServerProcess server, IEnumerable<(string Scenario, string Tag, string Prefix, int Calls)> groups)
+    {
+        var records = CallRecordReader.Read(server.DataDirectory);
+        var terminal = records.Where(r => r.Type is "CallFinished" or "CallAbandonedInQueue").Select(r => r.CallId).ToHashSet();
+        var log = server.Log.Split('\n');
+        var open = groups.SelectMany(g => Enumerable.Range(1, g.Calls).Select(n => (Id: Sipp.CallId(g.Tag, n), g.Scenario))).Where(c => !terminal.Contains(c.Id)).ToList();
+        return $"{open.Count} calls without a terminal record:\n" + string.Join("\n", open.Select(c =>
+            $"{c.Id} ({c.Scenario}): [{string.Join(", ", records.Where(r => r.CallId == c.Id).Select(r => r.Type + (r.Text("agentId") is { } a ? "@" + a : "")))}]\n  "
+            + string.Join("\n  ", log.Where(l => l.Contains(c.Id, StringComparison.Ordinal)))));
     }
 
     private static async Task<string> WallboardAsync(HttpClient http)

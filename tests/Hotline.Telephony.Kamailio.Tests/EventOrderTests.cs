@@ -1,0 +1,60 @@
+using Xunit;
+
+namespace Hotline.Telephony.Kamailio.Tests;
+
+/// <summary>
+/// The adapter's at-least-once intake of kamailio.cfg's numbered events, without Kamailio. Found with the real SIP test under
+/// load: the evapi dispatcher's own events (the "ringing" of a resumed INVITE) can overtake an event a worker queued a moment
+/// before, so numbers arrive out of order; a number past a gap must not make the smaller one look like a replay.
+/// </summary>
+public sealed class EventOrderTests
+{
+    private sealed class RecordingSink : ICallEventSink
+    {
+        public List<CallEvent> Events { get; } = [];
+
+        public Task PublishAsync(CallEvent e, CancellationToken ct)
+        {
+            lock (Events) Events.Add(e);
+            return Task.CompletedTask;
+        }
+    }
+
+    private static string Offered(long seq, string callId, long boot = 1795364608) =>
+        $$"""{"seq":{{seq}},"boot":{{boot}},"event":"offered","callid":"{{callId}}","tindex":1,"tlabel":2,"caller":"13800000000","dialled":"12345","skill":"普通话","ts":1795364620.141}""";
+
+    private static string Ringing(long seq, string callId, long boot = 1795364608) =>
+        $$"""{"seq":{{seq}},"boot":{{boot}},"event":"ringing","callid":"{{callId}}","agent":"agent3","uri":"sip:agent3@127.0.0.1:5060","branch":1,"ts":1795364620.2}""";
+
+    [Fact]
+    public async Task An_event_overtaken_by_a_later_number_is_still_published_once_and_acknowledged_only_when_the_gap_fills()
+    {
+        var sink = new RecordingSink();
+        using var adapter = new KamailioTelephony(sink, new KamailioOptions());
+
+        await adapter.HandlePayloadAsync(Offered(1, "a"), CancellationToken.None);
+        await adapter.HandlePayloadAsync(Ringing(3, "a"), CancellationToken.None); // overtook 2
+        Assert.Equal(1, adapter.HandledUpTo); // 2 is not acknowledged yet: a reconnect's replay would bring it
+        await adapter.HandlePayloadAsync(Offered(2, "b"), CancellationToken.None);
+        Assert.Equal(3, adapter.HandledUpTo);
+
+        // Replays and duplicates of every number are dropped.
+        foreach (var again in new[] { Offered(2, "b"), Ringing(3, "a"), Offered(1, "a") }) await adapter.HandlePayloadAsync(again, CancellationToken.None);
+
+        Assert.Equal(["a:CallOffered", "a:CallRinging", "b:CallOffered"], sink.Events.Select(e => $"{e.CallId}:{e.GetType().Name}"));
+    }
+
+    [Fact]
+    public async Task A_restarted_Kamailio_numbers_from_one_again_and_is_not_taken_for_a_replay()
+    {
+        var sink = new RecordingSink();
+        using var adapter = new KamailioTelephony(sink, new KamailioOptions());
+
+        await adapter.HandlePayloadAsync(Offered(1, "a", boot: 100), CancellationToken.None);
+        await adapter.HandlePayloadAsync(Offered(2, "b", boot: 100), CancellationToken.None);
+        await adapter.HandlePayloadAsync(Offered(1, "c", boot: 200), CancellationToken.None);
+
+        Assert.Equal(["a", "b", "c"], sink.Events.Select(e => e.CallId));
+        Assert.Equal(1, adapter.HandledUpTo);
+    }
+}
