@@ -26,6 +26,9 @@ public abstract class CatchUpProjection(IEventStore store, ILogger logger) : Bac
         get { lock (_gate) return _rebuilt is not null; }
     }
 
+    /// <summary>The log this read model is fed from.</summary>
+    protected IEventStore EventLog => store;
+
     /// <summary>The global position of the last event applied.</summary>
     protected virtual long Position { get; set; }
 

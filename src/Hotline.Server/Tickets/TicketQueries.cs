@@ -88,16 +88,20 @@ public static class TicketQueriesModule
                 "pending" => rows.Where(x => x.task.PendingReturn is not null || x.task.PendingExtension is not null),
                 _ => rows,
             };
-            var list = rows.Select(x => views.Row(x.t, x.task));
-            list = sort switch
+            // Sorted on the task's own fields (the row's deadline is the sign-for deadline while it waits, else the reply
+            // deadline); only the rows of the page are shaped (category and area paths, deadline colour), not every open task.
+            var ordered = sort switch
             {
-                null or "" or "deadline" => list.OrderBy(r => r.Deadline.DueAt),
-                "-deadline" => list.OrderByDescending(r => r.Deadline.DueAt),
-                "dispatched" => list.OrderBy(r => r.DispatchedAt),
-                "-dispatched" => list.OrderByDescending(r => r.DispatchedAt),
+                null or "" or "deadline" => rows.OrderBy(x => RunningDueAt(x.task)),
+                "-deadline" => rows.OrderByDescending(x => RunningDueAt(x.task)),
+                "dispatched" => rows.OrderBy(x => x.task.DispatchedAt),
+                "-dispatched" => rows.OrderByDescending(x => x.task.DispatchedAt),
                 _ => throw new DomainValidationException("sort", "排序必须是 deadline / -deadline / dispatched / -dispatched"),
             };
-            return Results.Ok(PageOf(list, page, pageSize));
+            var all = ordered.ToList();
+            var size = Math.Clamp(pageSize ?? 20, 1, 200);
+            var items = all.Skip((Math.Max(1, page ?? 1) - 1) * size).Take(size).Select(x => views.Row(x.t, x.task)).ToList();
+            return Results.Ok(new Page<TaskRow>(items, all.Count));
         }).RequireAuthorization().WithTags("tickets");
 
         // OverdueTasks: every open task past its sign-for or reply deadline (office and leaders: all; a handler: own subtree).
@@ -124,6 +128,9 @@ public static class TicketQueriesModule
         app.MapReadModelAdmin();
         return app;
     }
+
+    /// <summary>The deadline a task row shows (<see cref="TicketViews.TaskDeadline"/>): sign-for while it waits, else the reply.</summary>
+    private static DateTimeOffset RunningDueAt(TicketTask task) => task.State == TaskState.ToSign ? task.SignDueAt : task.ReplyDueAt;
 
     public static bool IsOverdue(TicketTask task, DateTimeOffset now) =>
         task.State == TaskState.ToSign ? now > task.SignDueAt : task.State == TaskState.InProgress && now > task.ReplyDueAt;

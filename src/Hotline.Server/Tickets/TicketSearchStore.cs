@@ -102,14 +102,16 @@ public sealed class SqliteTicketSearchStore(string connectionString) : ITicketSe
                 id INTEGER PRIMARY KEY, ticket_id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL, number TEXT NOT NULL, phone TEXT NOT NULL,
                 category_code TEXT NOT NULL, area_code TEXT NOT NULL, units TEXT NOT NULL, state TEXT NOT NULL,
                 registered_at INTEGER NOT NULL, registered_day TEXT NOT NULL, is_repeat INTEGER NOT NULL, text TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS ticket_search_registered ON ticket_search (registered_at);
+            DROP INDEX IF EXISTS ticket_search_registered;
+            CREATE INDEX IF NOT EXISTS ticket_search_registered_id ON ticket_search (registered_at, ticket_id);
             CREATE INDEX IF NOT EXISTS ticket_search_number ON ticket_search (number);
             CREATE VIRTUAL TABLE IF NOT EXISTS ticket_search_fts USING fts5 (text, content = 'ticket_search', content_rowid = 'id', tokenize = 'trigram case_sensitive 1');
             CREATE TRIGGER IF NOT EXISTS ticket_search_ai AFTER INSERT ON ticket_search BEGIN
                 INSERT INTO ticket_search_fts (rowid, text) VALUES (new.id, new.text); END;
             CREATE TRIGGER IF NOT EXISTS ticket_search_ad AFTER DELETE ON ticket_search BEGIN
                 INSERT INTO ticket_search_fts (ticket_search_fts, rowid, text) VALUES ('delete', old.id, old.text); END;
-            CREATE TRIGGER IF NOT EXISTS ticket_search_au AFTER UPDATE ON ticket_search BEGIN
+            DROP TRIGGER IF EXISTS ticket_search_au;
+            CREATE TRIGGER IF NOT EXISTS ticket_search_au_text AFTER UPDATE ON ticket_search WHEN old.text IS NOT new.text BEGIN
                 INSERT INTO ticket_search_fts (ticket_search_fts, rowid, text) VALUES ('delete', old.id, old.text);
                 INSERT INTO ticket_search_fts (rowid, text) VALUES (new.id, new.text); END;
             """;
@@ -234,20 +236,19 @@ public sealed class SqliteTicketSearchStore(string connectionString) : ITicketSe
         if (q.To is { } to) { where.Add("registered_day <= $to"); cmd.Parameters.AddWithValue("$to", to.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)); }
         if (q.Repeat is { } repeat) { where.Add("is_repeat = $rep"); cmd.Parameters.AddWithValue("$rep", repeat ? 1 : 0); }
         var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
-        cmd.CommandText = $"SELECT ticket_id, count(*) OVER () FROM ticket_search {filter} ORDER BY {SearchText.OrderBy(q.Sort)} LIMIT $limit OFFSET $offset";
+        // The page and the total are two statements: "count(*) OVER ()" beside ORDER BY … LIMIT makes SQLite visit and sort
+        // every matching row before the first one comes back (seconds with a million tickets), while the page alone walks
+        // the (registered_at, ticket_id) or number index and stops after LIMIT rows; count(*) then only counts.
+        var total = await CountAsync(c, cmd, filter, ct);
+        cmd.CommandText = $"SELECT ticket_id FROM ticket_search {filter} ORDER BY {SearchText.OrderBy(q.Sort)} LIMIT $limit OFFSET $offset";
         cmd.Parameters.AddWithValue("$limit", q.Limit);
         cmd.Parameters.AddWithValue("$offset", q.Offset);
         var ids = new List<Guid>();
-        var total = 0;
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        if (q.Offset < total)
         {
-            while (await reader.ReadAsync(ct))
-            {
-                ids.Add(Guid.ParseExact(reader.GetString(0), "N"));
-                total = reader.GetInt32(1);
-            }
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) ids.Add(Guid.ParseExact(reader.GetString(0), "N"));
         }
-        if (ids.Count == 0 && q.Offset > 0) total = await CountAsync(c, cmd, filter, ct);
         return new TicketSearchResult(ids, total);
     }
 
@@ -290,7 +291,8 @@ public sealed class PostgresTicketSearchStore(string connectionString) : ITicket
             CREATE INDEX IF NOT EXISTS ticket_search_number_trgm ON ticket_search USING gin (number gin_trgm_ops);
             CREATE INDEX IF NOT EXISTS ticket_search_phone_trgm ON ticket_search USING gin (phone gin_trgm_ops);
             CREATE INDEX IF NOT EXISTS ticket_search_units ON ticket_search USING gin (units);
-            CREATE INDEX IF NOT EXISTS ticket_search_registered ON ticket_search (registered_at);
+            DROP INDEX IF EXISTS ticket_search_registered;
+            CREATE INDEX IF NOT EXISTS ticket_search_registered_id ON ticket_search (registered_at, ticket_id);
             CREATE INDEX IF NOT EXISTS ticket_search_category ON ticket_search (category_code text_pattern_ops);
             CREATE INDEX IF NOT EXISTS ticket_search_area ON ticket_search (area_code text_pattern_ops);
             COMMIT;
@@ -392,23 +394,17 @@ public sealed class PostgresTicketSearchStore(string connectionString) : ITicket
         if (q.To is { } to) { where.Add("registered_day <= @to"); cmd.Parameters.AddWithValue("to", to); }
         if (q.Repeat is { } repeat) { where.Add("is_repeat = @rep"); cmd.Parameters.AddWithValue("rep", repeat); }
         var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
-        cmd.CommandText = $"SELECT ticket_id, count(*) OVER () FROM ticket_search {filter} ORDER BY {SearchText.OrderBy(q.Sort)} LIMIT @limit OFFSET @offset";
+        // Page and total as two statements (see the SQLite store): the page walks the registered_at index and stops at LIMIT.
+        cmd.CommandText = $"SELECT count(*) FROM ticket_search {filter}";
+        var total = Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+        cmd.CommandText = $"SELECT ticket_id FROM ticket_search {filter} ORDER BY {SearchText.OrderBy(q.Sort)} LIMIT @limit OFFSET @offset";
         cmd.Parameters.AddWithValue("limit", q.Limit);
         cmd.Parameters.AddWithValue("offset", q.Offset);
         var ids = new List<Guid>();
-        long total = 0;
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        if (q.Offset < total)
         {
-            while (await reader.ReadAsync(ct))
-            {
-                ids.Add(reader.GetGuid(0));
-                total = reader.GetInt64(1);
-            }
-        }
-        if (ids.Count == 0 && q.Offset > 0)
-        {
-            cmd.CommandText = $"SELECT count(*) FROM ticket_search {filter}";
-            total = Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) ids.Add(reader.GetGuid(0));
         }
         return new TicketSearchResult(ids, (int)total);
     }
