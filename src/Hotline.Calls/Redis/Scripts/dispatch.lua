@@ -30,7 +30,7 @@ local BAND = 8796093022208
 local function bestOld(skill, cutoff)
   local from = '-inf'
   while true do
-    local h = redis.call('ZRANGEBYSCORE', kWaiting(skill), from, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+    local h = redis.call('ZRANGEBYSCORE', kWaiting(skill), from, '+inf', 'WITHSCORES', 'LIMIT', '0', '1')
     if #h == 0 then
       return nil
     end
@@ -53,56 +53,80 @@ local function notWorse(score, id, bestScore, bestCall)
   return bestScore == nil or score < bestScore or (score == bestScore and not bytesLess(bestCall, id))
 end
 
+-- Ready heads, read at most once per skill and round.
+local readyHead
+local function readyAgent(s)
+  local a = readyHead[s]
+  if a == nil then
+    a = redis.call('ZRANGE', kReady(s), '0', '0')[1] or false
+    readyHead[s] = a
+  end
+  return a
+end
+
+local bestSkill, bestCall, bestScore, bestFrom
+local function consider(serving, id, score, from)
+  local better
+  if bestScore == nil or score < bestScore then
+    better = true
+  elseif score > bestScore then
+    better = false
+  elseif id ~= bestCall then
+    better = bytesLess(id, bestCall)
+  else -- the same call through another serving skill
+    better = bestSkill ~= bestFrom and (serving == from or bytesLess(serving, bestSkill))
+  end
+  if better then
+    bestSkill, bestCall, bestScore, bestFrom = serving, id, score, from
+  end
+end
+
 local offers = {}
 while #offers < max do
-  local readyHead = {}
-  local function readyAgent(s)
-    local a = readyHead[s]
-    if a == nil then
-      a = redis.call('ZRANGE', kReady(s), 0, 0)[1] or false
-      readyHead[s] = a
-    end
-    return a
-  end
+  readyHead = {}
+  bestSkill, bestCall, bestScore, bestFrom = nil, nil, nil, nil
 
-  local bestSkill, bestCall, bestScore, bestFrom = nil, nil, nil, nil
-  local function consider(serving, id, score, from)
-    local better
-    if bestScore == nil or score < bestScore then
-      better = true
-    elseif score > bestScore then
-      better = false
-    elseif id ~= bestCall then
-      better = bytesLess(id, bestCall)
-    else -- the same call through another serving skill
-      better = bestSkill ~= bestFrom and (serving == from or bytesLess(serving, bestSkill))
+  -- Own groups: the first head (best first) whose skill has a ready agent; no score is read for it. Without overflow
+  -- rules the best head alone is read first (the usual case: its group has someone ready), the rest only if needed.
+  local heads = redis.call('ZRANGE', kHeads, '0', #rules == 0 and '0' or '-1')
+  local headAt, bestAt = {}, nil
+  local i = 1
+  while true do
+    local m = heads[i]
+    if m == nil then
+      if #rules > 0 or bestAt or i > 2 or #heads == 0 then
+        break
+      end
+      heads = redis.call('ZRANGE', kHeads, '0', '-1') -- heads[1] had nobody ready: look at the others
+      m = heads[i]
+      if m == nil then
+        break
+      end
     end
-    if better then
-      bestSkill, bestCall, bestScore, bestFrom = serving, id, score, from
-    end
-  end
-
-  -- Own groups: the first head (best first) whose skill has a ready agent. No scores are read for it.
-  local heads = redis.call('ZRANGE', kHeads, 0, -1)
-  local headOf, bestAt = {}, nil
-  for i, m in ipairs(heads) do
     local sep = string.find(m, '\0', 1, true)
-    local id, skill = string.sub(m, 1, sep - 1), string.sub(m, sep + 1)
-    headOf[skill] = { i, id }
+    local skill = string.sub(m, sep + 1)
+    headAt[skill] = i
     if bestAt == nil and readyAgent(skill) then
-      bestAt, bestSkill, bestCall, bestFrom = i, skill, id, skill
+      bestAt, bestSkill, bestCall, bestFrom = i, skill, string.sub(m, 1, sep - 1), skill
+      if #rules == 0 then
+        break
+      end
     end
+    i = i + 1
   end
 
   -- Overflow: a rule's calls are no better than its skill's head, so a rule whose head comes after the own-group
   -- candidate on `heads`, or whose skill has a ready agent of its own (its head then wins), costs no command.
   for _, r in ipairs(rules) do
-    local from, head = r[1], headOf[r[1]]
-    if head and (bestAt == nil or head[1] <= bestAt or bestFrom ~= bestSkill) and not readyAgent(from) then
+    local from = r[1]
+    local at = headAt[from]
+    if at and (bestAt == nil or at <= bestAt or bestFrom ~= bestSkill) and not readyAgent(from) then
       if bestCall and not bestScore then
         bestScore = scoreOf(bestCall)
       end
-      if notWorse(scoreOf(head[2]), head[2], bestScore, bestCall) then
+      local m = heads[at]
+      local headId = string.sub(m, 1, string.find(m, '\0', 1, true) - 1)
+      if notWorse(scoreOf(headId), headId, bestScore, bestCall) then
         local id, score = bestOld(from, r[2])
         if id and notWorse(score, id, bestScore, bestCall) then
           for _, t in ipairs(r[3]) do
