@@ -5,16 +5,31 @@
 // Reference in the same run: a raw WebSocket echo server (Node `ws`, child process) that sends every message it
 // gets to all its N connections; latency = arrival - the moment the trigger message was sent.
 //
+// The N client connections are spread over --workers W worker threads (default 2), in both measurements alike, so
+// the receiving side (one JS event loop parses every frame) is not the bottleneck it is with all N in one thread.
+// Times are process.hrtime (one monotonic clock for every thread of the process).
+//
 //   HOTLINE_TOKEN=<agent bearer token> node tests/load/signalr-push.mjs --url http://127.0.0.1:8345 --agents 2000 --pushes 20
 // Prints progress on stderr and one JSON object on stdout (read by tests/Hotline.Benchmarks, suite "signalr-push").
 // With --hold-seconds S it keeps the N connections open S seconds after the pushes (the benchmark measures the
-// server's memory meanwhile) and prints "holding" on stderr when it starts holding.
+// server's memory meanwhile) and prints "holding" on stderr when it starts holding; a line "release" on stdin ends the
+// hold early.
+// With --server-pid P it reads the server's CPU time (/proc/P/stat) around the pushes, for the profile.
+// --warmup N: N pushes first, not counted (a fresh server is still tiering up its JIT code; default 0).
+// Options: --protocol json|messagepack (SignalR hub protocol of the consoles; messagepack needs
+// @microsoft/signalr-protocol-msgpack), --pushes-gap-ms (pause between pushes, default 200).
 import { fork } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import * as signalR from '@microsoft/signalr';
 import WebSocket, { WebSocketServer } from 'ws';
 
-if (process.argv.includes('--ws-server')) {
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+if (!isMainThread) {
+  await clientWorker(workerData);
+} else if (process.argv.includes('--ws-server')) {
   // The raw reference server: echo every message to every connection.
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   wss.on('listening', () => process.send({ port: wss.address().port }));
@@ -34,12 +49,12 @@ function percentile(sorted, p) {
   return sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
 }
 
+function mean(values) { return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length; }
+
 function summary(latencies, expected) {
   const sorted = [...latencies].sort((a, b) => a - b);
   return { deliveries: sorted.length, expected, missed: expected - sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? null };
 }
-
-function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
 async function inChunks(count, size, make) {
   const all = [];
@@ -50,10 +65,133 @@ async function inChunks(count, size, make) {
   return all;
 }
 
-/** Waits until `arrivals` holds `count` entries or `timeoutMs` passed. */
-async function waitFor(arrivals, count, timeoutMs) {
-  const until = performance.now() + timeoutMs;
-  while (arrivals.length < count && performance.now() < until) await sleep(5);
+/** Server CPU time (user + system) in ms from /proc/<pid>/stat, or null. */
+function cpuOf(pid) {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)
+  } catch { return null; }
+}
+
+// --- worker thread: holds its share of the connections, records arrival times per ticket id ---
+async function clientWorker({ kind, url, token, count, protocol }) {
+  const arrivals = new Map(); // id -> arrival times
+  let others = 0; // MissedCallsChanged pushes received (the benchmark's simulated calls end on the 漏接 list)
+  const record = (id) => {
+    const t = now();
+    const list = arrivals.get(id);
+    if (list) list.push(t); else arrivals.set(id, [t]);
+  };
+  let msgpack = null;
+  if (protocol === 'messagepack') msgpack = await import('@microsoft/signalr-protocol-msgpack');
+  const connections = kind === 'signalr'
+    ? await inChunks(count, 50, async () => {
+      let builder = new signalR.HubConnectionBuilder()
+        .withUrl(`${url}/hubs/agent`, { accessTokenFactory: () => token, transport: signalR.HttpTransportType.WebSockets, skipNegotiation: true })
+        .configureLogging(signalR.LogLevel.None);
+      if (msgpack) builder = builder.withHubProtocol(new msgpack.MessagePackHubProtocol());
+      const connection = builder.build();
+      connection.serverTimeoutInMilliseconds = 120_000;
+      connection.on('TicketChanged', (view) => record(String(view.ticketId)));
+      connection.on('MissedCallsChanged', () => { others++; });
+      await connection.start();
+      return connection;
+    })
+    : await inChunks(count, 50, () => new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, { perMessageDeflate: false });
+      socket.on('open', () => resolve(socket));
+      socket.on('error', reject);
+      socket.on('message', (data) => record(JSON.parse(data.toString()).ticketId));
+    }));
+  parentPort.postMessage({ type: 'connected', count: connections.length });
+  parentPort.on('message', async (m) => {
+    if (m.type === 'collect') {
+      const until = now() + m.timeoutMs;
+      while ((arrivals.get(m.id)?.length ?? 0) < connections.length && now() < until) await sleep(2);
+      const list = arrivals.get(m.id) ?? [];
+      arrivals.delete(m.id);
+      parentPort.postMessage({ type: 'collected', id: m.id, times: list });
+    } else if (m.type === 'stop') {
+      if (kind === 'signalr') await Promise.allSettled(connections.map((c) => c.stop()));
+      else for (const s of connections) s.terminate();
+      parentPort.postMessage({ type: 'stopped', others });
+      process.exit(0);
+    }
+  });
+}
+
+/** Starts W workers holding `agents` connections between them; resolves when all are connected. */
+async function startClients(kind, url, token, agents, workers, protocol) {
+  const pool = [];
+  for (let w = 0; w < workers; w++) {
+    const count = Math.floor(agents / workers) + (w < agents % workers ? 1 : 0);
+    const worker = new Worker(new URL(import.meta.url), { workerData: { kind, url, token, count, protocol } });
+    worker.on('error', (e) => process.stderr.write(`worker ${w}: ${e.stack ?? e}\n`));
+    const connected = await new Promise((resolve) => worker.once('message', (m) => resolve(m.count)));
+    pool.push({ worker, connected });
+  }
+  return {
+    connected: pool.reduce((a, p) => a + p.connected, 0),
+    /** Arrival times of `id` from every worker (each waits until its connections all have it, or the timeout). */
+    async collect(id, timeoutMs) {
+      const parts = await Promise.all(pool.map(({ worker }) => new Promise((resolve) => {
+        const on = (m) => { if (m.type === 'collected' && m.id === id) { worker.off('message', on); resolve(m.times); } };
+        worker.on('message', on);
+        worker.postMessage({ type: 'collect', id, timeoutMs });
+      })));
+      return parts.flat();
+    },
+    /** Stops every worker; resolves to the MissedCallsChanged pushes they received in all. */
+    async stop() {
+      const counts = await Promise.all(pool.map(({ worker }) => new Promise((resolve) => {
+        let others = 0;
+        worker.on('message', (m) => { if (m.type === 'stopped') others = m.others; });
+        worker.once('exit', () => resolve(others));
+        worker.postMessage({ type: 'stop' });
+      })));
+      return counts.reduce((a, b) => a + b, 0);
+    },
+  };
+}
+
+/**
+ * Runs `pushes` pushes: trigger(i) sends one and returns {id, t0}; records every delivery's latency and, per push,
+ * the first and last delivery; the client process's and the server's CPU time over the pushes.
+ */
+async function measure(clients, pushes, gapMs, serverPid, trigger) {
+  const latencies = [];
+  const firsts = [];
+  const spreads = [];
+  const cpu0 = process.cpuUsage();
+  const server0 = cpuOf(serverPid);
+  let busy = 0;
+  for (let i = 0; i < pushes; i++) {
+    const { id, t0 } = await trigger(i);
+    const times = await clients.collect(id, 15_000);
+    busy += now() - t0;
+    if (times.length > 0) {
+      const sorted = times.sort((a, b) => a - b);
+      firsts.push(sorted[0] - t0);
+      spreads.push(sorted.at(-1) - sorted[0]);
+      for (const t of sorted) latencies.push(t - t0);
+    }
+    await sleep(gapMs);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const server1 = cpuOf(serverPid);
+  return {
+    ...summary(latencies, clients.connected * pushes),
+    connected: clients.connected,
+    profile: {
+      firstMean: mean(firsts),
+      spreadMean: mean(spreads),
+      clientCpuPerPushMs: (cpu.user + cpu.system) / 1000 / pushes,
+      serverCpuPerPushMs: server0 === null || server1 === null ? null : (server1 - server0) / pushes,
+      busyPerPushMs: busy / pushes,
+    },
+  };
 }
 
 async function main() {
@@ -62,88 +200,75 @@ async function main() {
   const agents = Number(arg('--agents', '2000'));
   const pushes = Number(arg('--pushes', '20'));
   const holdSeconds = Number(arg('--hold-seconds', '0'));
+  const workers = Math.max(1, Number(arg('--workers', '2')));
+  const protocol = arg('--protocol', 'json');
+  const gapMs = Number(arg('--pushes-gap-ms', '200'));
+  const serverPid = Number(arg('--server-pid', '0')) || null;
+  const warmup = Number(arg('--warmup', '0'));
 
   // --- SignalR ---
-  const arrivals = new Map(); // ticketId -> arrival times
-  const started = performance.now();
-  const connections = await inChunks(agents, 100, async () => {
-    const connection = new signalR.HubConnectionBuilder()
-      .withUrl(`${url}/hubs/agent`, { accessTokenFactory: () => token, transport: signalR.HttpTransportType.WebSockets, skipNegotiation: true })
-      .configureLogging(signalR.LogLevel.None)
-      .build();
-    connection.serverTimeoutInMilliseconds = 120_000;
-    connection.on('TicketChanged', (view) => {
-      const t = performance.now();
-      const list = arrivals.get(view.ticketId) ?? [];
-      list.push(t);
-      arrivals.set(view.ticketId, list);
-    });
-    await connection.start();
-    return connection;
-  });
-  process.stderr.write(`signalr: ${connections.length} of ${agents} connected in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  let started = now();
+  const hub = await startClients('signalr', url, token, agents, workers, protocol);
+  process.stderr.write(`signalr: ${hub.connected} of ${agents} connected in ${((now() - started) / 1000).toFixed(1)} s (${workers} worker threads, ${protocol})\n`);
 
-  const latencies = [];
   const registrations = [];
   const body = JSON.stringify({ channel: '电话', type: '咨询', urgency: '一般', categoryCode: '010201', areaCode: '010101', address: '湖滨路 88 号', content: '推送基准：咨询物业维修基金使用流程。', callerName: '王建华', callerPhone: '13900000000' });
-  for (let i = 0; i < pushes; i++) {
-    const t0 = performance.now();
+  const register = async (i) => {
+    const t0 = now();
     const response = await fetch(`${url}/api/tickets`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, 'Idempotency-Key': `push-${process.pid}-${Date.now()}-${i}` },
       body,
     });
-    registrations.push(performance.now() - t0);
+    registrations.push(now() - t0);
     if (response.status !== 201) throw new Error(`registration answered ${response.status}: ${await response.text()}`);
     const { id } = await response.json();
-    if (!arrivals.has(id)) arrivals.set(id, []);
-    await waitFor(arrivals.get(id), connections.length, 15_000);
-    for (const t of arrivals.get(id)) latencies.push(t - t0);
-    await sleep(200);
+    return { id: String(id), t0 };
+  };
+  if (warmup > 0) {
+    const w = await measure(hub, warmup, gapMs, serverPid, register);
+    process.stderr.write(`signalr warm-up (not counted): ${warmup} pushes, p50 ${w.p50?.toFixed(1)} ms, p99 ${w.p99?.toFixed(1)} ms, server CPU ${w.profile.serverCpuPerPushMs} ms/push\n`);
+    registrations.length = 0;
   }
-  const signalrResult = { connected: connections.length, ...summary(latencies, connections.length * pushes), registrationP50: percentile([...registrations].sort((a, b) => a - b), 0.5) };
+  const signalrResult = await measure(hub, pushes, gapMs, serverPid, register);
+  signalrResult.registrationP50 = percentile([...registrations].sort((a, b) => a - b), 0.5);
+  signalrResult.workers = workers;
+  signalrResult.protocol = protocol;
   process.stderr.write(`signalr: ${JSON.stringify(signalrResult)}\n`);
 
   if (holdSeconds > 0) {
     process.stderr.write('holding\n');
-    await sleep(holdSeconds * 1000);
+    // Until the hold time passed or a line "release" arrives on stdin (the benchmark releases the consoles early).
+    await Promise.race([sleep(holdSeconds * 1000), new Promise((resolve) => {
+      process.stdin.setEncoding('utf8');
+      process.stdin.on('data', (d) => { if (d.includes('release')) resolve(); });
+    })]);
+    process.stdin.pause();
   }
-  await Promise.allSettled(connections.map((c) => c.stop()));
+  signalrResult.missedCallsChanged = await hub.stop();
+  process.stderr.write(`signalr: ${signalrResult.missedCallsChanged} MissedCallsChanged pushes received by the ${hub.connected} consoles\n`);
 
   // --- raw WebSocket reference ---
   const server = fork(new URL(import.meta.url).pathname, ['--ws-server'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const port = await new Promise((resolve) => server.once('message', (m) => resolve(m.port)));
-  const rawArrivals = new Map();
-  const sockets = await inChunks(agents, 100, () => new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
-    socket.on('open', () => resolve(socket));
-    socket.on('error', reject);
-    socket.on('message', (data) => {
-      const t = performance.now();
-      const id = JSON.parse(data.toString()).ticketId;
-      const list = rawArrivals.get(id) ?? [];
-      list.push(t);
-      rawArrivals.set(id, list);
-    });
-  }));
+  started = now();
+  const raw = await startClients('raw', `ws://127.0.0.1:${port}`, null, agents, workers, protocol);
+  process.stderr.write(`raw: ${raw.connected} of ${agents} connected in ${((now() - started) / 1000).toFixed(1)} s\n`);
   const trigger = await new Promise((resolve, reject) => {
     const socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
     socket.on('open', () => resolve(socket));
     socket.on('error', reject);
   });
-  const rawLatencies = [];
-  for (let i = 0; i < pushes; i++) {
+  const echo = async (i) => {
     const id = `raw-${i}`;
-    rawArrivals.set(id, []);
-    const t0 = performance.now();
+    const t0 = now();
     trigger.send(JSON.stringify({ type: 1, target: 'TicketChanged', arguments: [{ ticketId: id, number: '20261122-000001', state: 'Registered', stateName: '已登记', version: 1 }], ticketId: id }));
-    await waitFor(rawArrivals.get(id), sockets.length, 15_000);
-    for (const t of rawArrivals.get(id)) rawLatencies.push(t - t0);
-    await sleep(200);
-  }
-  const rawResult = { connected: sockets.length, ...summary(rawLatencies, sockets.length * pushes) };
+    return { id, t0 };
+  };
+  if (warmup > 0) await measure(raw, warmup, gapMs, server.pid, (i) => echo(-1 - i));
+  const rawResult = await measure(raw, pushes, gapMs, server.pid, echo);
   process.stderr.write(`raw: ${JSON.stringify(rawResult)}\n`);
-  for (const s of sockets) s.terminate();
+  await raw.stop();
   trigger.terminate();
   server.kill();
 

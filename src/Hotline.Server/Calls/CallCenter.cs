@@ -572,10 +572,18 @@ public sealed class CallCenter(
         return true;
     }
 
-    private async Task PushMissedChangedAsync(string callId, string change, CancellationToken ct)
+    // 漏接回拨 list changes go to every console: up to 5 at once, then at most one a second (the latest change, with the open
+    // count read when it is sent), so a wave of abandoned calls does not become calls × consoles frames (BroadcastLimiter).
+    private BroadcastLimiter? _missedPushes;
+
+    private Task PushMissedChangedAsync(string callId, string change, CancellationToken ct)
     {
-        var open = (await queue.GetSnapshotAsync(time.GetUtcNow(), ct)).Missed;
-        await pushes.AllAgents().MissedCallsChanged(new MissedCallsChangedView(callId, change, open));
+        var limiter = LazyInitializer.EnsureInitialized(ref _missedPushes, () => new BroadcastLimiter(5, TimeSpan.FromSeconds(1), time, logger));
+        return limiter.SendAsync(async token =>
+        {
+            var open = (await queue.GetSnapshotAsync(time.GetUtcNow(), token)).Missed;
+            await pushes.AllAgents().MissedCallsChanged(new MissedCallsChangedView(callId, change, open));
+        }, ct);
     }
 
     private async Task RecordAsync(string callId, ICallRecord record, string key, CancellationToken ct)
