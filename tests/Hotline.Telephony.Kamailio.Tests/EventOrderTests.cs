@@ -1,3 +1,4 @@
+using Hotline.Telephony.Tests.Support;
 using Xunit;
 
 namespace Hotline.Telephony.Kamailio.Tests;
@@ -9,17 +10,6 @@ namespace Hotline.Telephony.Kamailio.Tests;
 /// </summary>
 public sealed class EventOrderTests
 {
-    private sealed class RecordingSink : ICallEventSink
-    {
-        public List<CallEvent> Events { get; } = [];
-
-        public Task PublishAsync(CallEvent e, CancellationToken ct)
-        {
-            lock (Events) Events.Add(e);
-            return Task.CompletedTask;
-        }
-    }
-
     private static string Offered(long seq, string callId, long boot = 1795364608) =>
         $$"""{"seq":{{seq}},"boot":{{boot}},"event":"offered","callid":"{{callId}}","tindex":1,"tlabel":2,"caller":"13800000000","dialled":"12345","skill":"普通话","ts":1795364620.141}""";
 

@@ -20,18 +20,10 @@ public sealed class KamailioControlTests(ITestOutputHelper output)
         await using var kamailio = await KamailioProcess.StartAsync(lifetimeSeconds: 90);
         var port = KamailioProcess.FreeUdpPort();
         await using var phone = Sipp.Phone("agent-phone", port, dir, timeoutSeconds: 90);
-        var sink = new RecordingSink();
-        using var adapter = new KamailioTelephony(new CallEventNormalizer(sink), new KamailioOptions
-        {
-            EvapiPort = kamailio.EvapiPort,
-            JsonRpcUrl = kamailio.JsonRpcUrl,
-            AgentUriTemplate = $"sip:{{agentId}}@127.0.0.1:{port}",
-        });
-        using var stop = new CancellationTokenSource();
-        var run = adapter.RunAsync(stop.Token);
+        await using var connected = await ConnectedAdapter.StartAsync(kamailio, port);
+        var (adapter, sink) = (connected.Adapter, connected.Sink);
         try
         {
-            await adapter.WaitUntilConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
             await using var callers = Sipp.Callers("caller-waits", "ctl", "31", calls: 2, rate: 10, limit: 2, kamailio.SipPort, dir, timeoutSeconds: 60);
             string released = Sipp.CallId("ctl", 1), second = Sipp.CallId("ctl", 2);
             var ct = CancellationToken.None;
@@ -65,14 +57,13 @@ public sealed class KamailioControlTests(ITestOutputHelper output)
         }
         catch
         {
-            output.WriteLine("---- kamailio log (tail) ----\n" + (kamailio.Log.Length > 4000 ? kamailio.Log[^4000..] : kamailio.Log));
+            output.WriteLine("---- adapter log (every evapi event) ----\n" + connected.Log);
+            output.WriteLine("---- kamailio log (tail) ----\n" + SipStage.Tail(kamailio.Log, 4000));
             foreach (var f in Directory.GetFiles(dir, "*_errors.log")) output.WriteLine($"---- {Path.GetFileName(f)} ----\n" + await File.ReadAllTextAsync(f));
             throw;
         }
         finally
         {
-            await stop.CancelAsync();
-            try { await run; } catch (OperationCanceledException) { }
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
     }
@@ -88,18 +79,10 @@ public sealed class KamailioControlTests(ITestOutputHelper output)
             defines: new Dictionary<string, string> { ["TRANSFER_GW"] = $"\"sip:127.0.0.1:{linePort}\"" });
         await using var phone = Sipp.Phone("agent-phone", port, dir, timeoutSeconds: 90);
         await using var line110 = Sipp.Phone("external-line", linePort, dir, timeoutSeconds: 90); // the 110 side behind the trunk
-        var sink = new RecordingSink();
-        using var adapter = new KamailioTelephony(new CallEventNormalizer(sink), new KamailioOptions
-        {
-            EvapiPort = kamailio.EvapiPort,
-            JsonRpcUrl = kamailio.JsonRpcUrl,
-            AgentUriTemplate = $"sip:{{agentId}}@127.0.0.1:{port}",
-        });
-        using var stop = new CancellationTokenSource();
-        var run = adapter.RunAsync(stop.Token);
+        await using var connected = await ConnectedAdapter.StartAsync(kamailio, port);
+        var (adapter, sink) = (connected.Adapter, connected.Sink);
         try
         {
-            await adapter.WaitUntilConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
             await using var caller = Sipp.Callers("caller-transferred", "xfer", "33", calls: 1, rate: 1, limit: 1, kamailio.SipPort, dir, timeoutSeconds: 60);
             var callId = Sipp.CallId("xfer", 1);
             var ct = CancellationToken.None;
@@ -136,15 +119,80 @@ public sealed class KamailioControlTests(ITestOutputHelper output)
         }
         catch
         {
-            output.WriteLine("---- kamailio log (tail) ----\n" + (kamailio.Log.Length > 4000 ? kamailio.Log[^4000..] : kamailio.Log));
+            output.WriteLine("---- adapter log (every evapi event) ----\n" + connected.Log);
+            output.WriteLine("---- kamailio log (tail) ----\n" + SipStage.Tail(kamailio.Log, 4000));
             foreach (var f in Directory.GetFiles(dir, "*_errors.log")) output.WriteLine($"---- {Path.GetFileName(f)} ----\n" + await File.ReadAllTextAsync(f));
             throw;
         }
         finally
         {
-            await stop.CancelAsync();
-            try { await run; } catch (OperationCanceledException) { }
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>The adapter alone (no server), connected to <paramref name="kamailio"/>'s evapi, ringing agents at a sipp phone on one port;
+    /// what it publishes goes through the normalizer to a recording sink.</summary>
+    private sealed class ConnectedAdapter : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly LinesLogger _log = new();
+        private Task _run = Task.CompletedTask;
+
+        private ConnectedAdapter(KamailioProcess kamailio, int phonePort)
+        {
+            Adapter = new KamailioTelephony(new CallEventNormalizer(Sink), new KamailioOptions
+            {
+                EvapiPort = kamailio.EvapiPort,
+                JsonRpcUrl = kamailio.JsonRpcUrl,
+                AgentUriTemplate = $"sip:{{agentId}}@127.0.0.1:{phonePort}",
+            }, logger: _log);
+        }
+
+        /// <summary>What the adapter logged, Debug up (each evapi event it read).</summary>
+        public string Log => _log.Text;
+
+        public RecordingSink Sink { get; } = new();
+
+        public KamailioTelephony Adapter { get; }
+
+        public static async Task<ConnectedAdapter> StartAsync(KamailioProcess kamailio, int phonePort)
+        {
+            var connected = new ConnectedAdapter(kamailio, phonePort);
+            connected._run = connected.Adapter.RunAsync(connected._stop.Token);
+            try
+            {
+                await connected.Adapter.WaitUntilConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+                return connected;
+            }
+            catch
+            {
+                await connected.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            try { await _run; } catch (OperationCanceledException) { }
+            Adapter.Dispose();
+            _stop.Dispose();
+        }
+    }
+
+    private sealed class LinesLogger : Microsoft.Extensions.Logging.ILogger<KamailioTelephony>
+    {
+        private readonly System.Text.StringBuilder _lines = new();
+
+        public string Text { get { lock (_lines) return _lines.ToString(); } }
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (_lines) _lines.Append(DateTime.UtcNow.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)).Append(' ').Append(logLevel).Append(": ").AppendLine(formatter(state, exception) + (exception is null ? "" : " " + exception.Message));
         }
     }
 }

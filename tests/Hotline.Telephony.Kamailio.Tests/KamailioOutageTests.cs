@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Hotline.Testing;
 using Xunit;
 using Xunit.Abstractions;
@@ -14,7 +12,6 @@ namespace Hotline.Telephony.Kamailio.Tests;
 /// </summary>
 public sealed class KamailioOutageTests(ITestOutputHelper output)
 {
-    private const string Password = "Hotline@2026";
     private static readonly string[] Agents = ["agent1", "agent2"];
 
     [Fact]
@@ -29,57 +26,22 @@ public sealed class KamailioOutageTests(ITestOutputHelper output)
         await using var proxy = TcpCutProxy.Start(kamailio.EvapiPort);
         var ports = Agents.ToDictionary(a => a, _ => KamailioProcess.FreeUdpPort());
         var phones = Agents.Select(a => Sipp.Phone("agent-phone", ports[a], dir)).ToList();
-        var settings = new Dictionary<string, string>
-        {
-            ["Hotline:Telephony"] = "Kamailio",
-            ["Hotline:Queue"] = "Redis",
-            ["Hotline:RedisPrefix"] = "o" + run,
-            ["ConnectionStrings:Redis"] = redis.ConnectionString,
-            ["Hotline:Kamailio:EvapiPort"] = proxy.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Hotline:Kamailio:JsonRpcUrl"] = kamailio.JsonRpcUrl.ToString(),
-            ["Hotline:Kamailio:ReconnectInitialDelay"] = "00:00:00.200",
-            ["Hotline:Kamailio:ReconnectMaxDelay"] = "00:00:01",
-        };
-        foreach (var (agent, port) in ports) settings[$"Hotline:Kamailio:AgentUris:{agent}"] = $"sip:{agent}@127.0.0.1:{port}";
-        await using var server = await ServerProcess.StartAsync(settings);
-        using var stop = new CancellationTokenSource();
-        var hubs = new Dictionary<string, HubClient>();
-        var wrapUps = new List<Task>();
+        await using var stage = await SipStage.StartAsync(kamailio, redis, "o" + run, ports, evapiPort: proxy.Port,
+            extraSettings: new Dictionary<string, string> { ["Hotline:Kamailio:ReconnectMaxDelay"] = "00:00:01" });
+        var server = stage.Server;
         try
         {
-            await WaitUntilAsync(() => kamailio.Log.Contains("evapi client connected", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the server's adapter connects to evapi");
-            using var http = server.CreateClient();
-            foreach (var agent in Agents)
-            {
-                var login = await http.PostAsJsonAsync("api/auth/login", new { username = agent, password = Password });
-                var body = await login.Content.ReadFromJsonAsync<JsonObject>();
-                Assert.True(login.IsSuccessStatusCode, $"login {agent}: {body}");
-                var hub = hubs[agent] = await HubClient.ConnectAsync(server.BaseAddress, "hubs/agent", (string)body!["token"]!);
-                wrapUps.Add(Task.Run(async () =>
-                {
-                    while (!stop.IsCancellationRequested)
-                    {
-                        try
-                        {
-                            await hub.WaitForAsync("AgentState", a => (string?)a[0]!["status"] == "WrapUp", TimeSpan.FromSeconds(5));
-                            await hub.InvokeAsync("FinishWrapUp");
-                        }
-                        catch (TimeoutException) { }
-                        catch (InvalidOperationException) { }
-                    }
-                }));
-                await hub.InvokeAsync("GoReady");
-            }
+            foreach (var hub in stage.Hubs.Values) await hub.InvokeAsync("GoReady");
 
             // ---- 1. Two callers are talking to the two agents.
             await using var talkers = Sipp.Callers("caller-talks", $"tk{run}", "61", calls: 2, rate: 10, limit: 2, kamailio.SipPort, dir, timeoutSeconds: 90, extra: ["-d", "6000"]);
             string[] talking = [Sipp.CallId($"tk{run}", 1), Sipp.CallId($"tk{run}", 2)];
-            await WaitUntilAsync(() => Count(server, "CallConnected", talking) == 2, TimeSpan.FromSeconds(30), "both talkers are connected");
+            await SipStage.WaitUntilAsync(() => Count(server, "CallConnected", talking) == 2, TimeSpan.FromSeconds(30), "both talkers are connected");
 
             // ---- 2. The link between Hotline and Kamailio goes down.
             proxy.Cut();
             var cutAt = DateTime.UtcNow;
-            await WaitUntilAsync(() => kamailio.Log.Contains("disconnected; events are kept", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "Kamailio sees Hotline gone");
+            await SipStage.WaitUntilAsync(() => kamailio.Log.Contains("disconnected; events are kept", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "Kamailio sees Hotline gone");
 
             // ---- 3. Within the grace two new callers arrive (held), and the talkers press 3 and hang up.
             await using var held = Sipp.Callers("caller-hangup", $"hd{run}", "62", calls: 2, rate: 10, limit: 2, kamailio.SipPort, dir, timeoutSeconds: 90);
@@ -106,12 +68,7 @@ public sealed class KamailioOutageTests(ITestOutputHelper output)
             Assert.True(await held.WaitAsync(TimeSpan.FromSeconds(60)) == 0, $"held: {held.Stats()}\n{held.Log}");
             Assert.Equal(new SippStats(2, 2, 0), held.Stats());
             string[] all = [.. talking, .. waiting, .. turnedAway];
-            IReadOnlyList<CallRecord> records = [];
-            await WaitUntilAsync(() =>
-            {
-                records = CallRecordReader.Read(server.DataDirectory);
-                return all.All(id => records.Any(r => r.CallId == id && r.Type is "CallFinished" or "CallAbandonedInQueue"));
-            }, TimeSpan.FromSeconds(30), "every call has its terminal record");
+            var records = await stage.WaitForTerminalRecordsAsync(all.ToDictionary(id => id, id => turnedAway.Contains(id) ? "turned away" : talking.Contains(id) ? "talking" : "held"), TimeSpan.FromSeconds(30));
 
             var byCall = records.GroupBy(r => r.CallId).ToDictionary(g => g.Key, g => g.ToList());
             foreach (var callId in all)
@@ -142,16 +99,11 @@ public sealed class KamailioOutageTests(ITestOutputHelper output)
         }
         catch
         {
-            output.WriteLine("---- server log (tail) ----\n" + Tail(server.Log, 4000));
-            output.WriteLine("---- kamailio log (tail) ----\n" + Tail(kamailio.Log, 4000));
-            foreach (var f in Directory.GetFiles(dir, "*_errors.log")) output.WriteLine($"---- {Path.GetFileName(f)} ----\n" + Tail(await File.ReadAllTextAsync(f)));
+            await stage.ReportFailureAsync(output, dir, run);
             throw;
         }
         finally
         {
-            await stop.CancelAsync();
-            foreach (var h in hubs.Values) await h.DisposeAsync();
-            await Task.WhenAll(wrapUps).WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
             foreach (var p in phones) await p.DisposeAsync();
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
@@ -159,16 +111,4 @@ public sealed class KamailioOutageTests(ITestOutputHelper output)
 
     private static int Count(ServerProcess server, string type, IReadOnlyCollection<string> callIds) =>
         CallRecordReader.Read(server.DataDirectory).Count(r => r.Type == type && callIds.Contains(r.CallId));
-
-    private static string Tail(string log, int chars = 2000) => log.Length <= chars ? log : log[^chars..];
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
-            await Task.Delay(200);
-        }
-    }
 }

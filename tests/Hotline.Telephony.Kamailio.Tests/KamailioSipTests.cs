@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Hotline.Testing;
 using Xunit;
 using Xunit.Abstractions;
@@ -14,7 +11,6 @@ namespace Hotline.Telephony.Kamailio.Tests;
 /// </summary>
 public sealed class KamailioSipTests(ITestOutputHelper output)
 {
-    private const string Password = "Hotline@2026";
     private static readonly string[] Agents = ["agent1", "agent2", "agent3"];
 
     [Fact]
@@ -33,57 +29,18 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
             Sipp.Phone("agent-phone", ports["agent2"], dir, timeoutSeconds: 460),
         };
         var busyPhone = Sipp.Phone("agent-busy", ports["agent3"], dir, timeoutSeconds: 460);
-        var settings = new Dictionary<string, string>
-        {
-            ["Hotline:Telephony"] = "Kamailio",
-            ["Hotline:Queue"] = "Redis",
-            ["Hotline:RedisPrefix"] = "k" + run,
-            ["ConnectionStrings:Redis"] = redis.ConnectionString,
-            ["Hotline:Kamailio:EvapiPort"] = kamailio.EvapiPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Hotline:Kamailio:JsonRpcUrl"] = kamailio.JsonRpcUrl.ToString(),
-            ["Hotline:Kamailio:ReconnectInitialDelay"] = "00:00:00.200",
-            // Every evapi event in the server's log: when a call is left without its record, its trace says why.
-            ["Logging:LogLevel:Hotline.Telephony.Kamailio"] = "Debug",
-        };
-        foreach (var (agent, port) in ports) settings[$"Hotline:Kamailio:AgentUris:{agent}"] = $"sip:{agent}@127.0.0.1:{port}";
-        await using var server = await ServerProcess.StartAsync(settings);
         using var stop = new CancellationTokenSource();
-        var hubs = new Dictionary<string, HubClient>();
-        var wrapUps = new List<Task>();
+        await using var stage = await SipStage.StartAsync(kamailio, redis, "k" + run, ports);
+        var hubs = stage.Hubs;
         try
         {
-            await WaitUntilAsync(() => kamailio.Log.Contains("evapi client connected", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the server's adapter connects to evapi");
-            using var http = server.CreateClient();
-            foreach (var agent in Agents)
-            {
-                var login = await http.PostAsJsonAsync("api/auth/login", new { username = agent, password = Password });
-                var body = await login.Content.ReadFromJsonAsync<JsonObject>();
-                Assert.True(login.IsSuccessStatusCode, $"login {agent}: {body}");
-                hubs[agent] = await HubClient.ConnectAsync(server.BaseAddress, "hubs/agent", (string)body!["token"]!);
-                // After every call the console finishes wrap-up at once, so the agent is ready for the next caller.
-                var hub = hubs[agent];
-                wrapUps.Add(Task.Run(async () =>
-                {
-                    while (!stop.IsCancellationRequested)
-                    {
-                        try
-                        {
-                            await hub.WaitForAsync("AgentState", a => (string?)a[0]!["status"] == "WrapUp", TimeSpan.FromSeconds(5));
-                            await hub.InvokeAsync("FinishWrapUp");
-                        }
-                        catch (TimeoutException) { }
-                        catch (InvalidOperationException) { }
-                    }
-                }));
-            }
-
             // ---- 1. A busy phone: agent3 (longest idle) gets the call first, its phone says 486, agent1 takes it.
             await hubs["agent3"].InvokeAsync("GoReady");
             await Task.Delay(300);
             await hubs["agent1"].InvokeAsync("GoReady");
             await using (var first = Sipp.Callers("caller-hangup", $"busy{run}", "10", calls: 1, rate: 1, limit: 1, kamailio.SipPort, dir, timeoutSeconds: 60))
             {
-                Assert.True(await first.WaitAsync(TimeSpan.FromSeconds(60)) == 0, "busy-failover caller: " + first.Log + Tail(kamailio.Log));
+                Assert.True(await first.WaitAsync(TimeSpan.FromSeconds(60)) == 0, "busy-failover caller: " + first.Log + SipStage.Tail(kamailio.Log));
             }
             await hubs["agent3"].WaitForAsync("AgentState", a => (string?)a[0]!["status"] == "NotReady");
             await busyPhone.StopAsync();
@@ -112,6 +69,11 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
                 ("transfer", $"tr{run}", "23", 8),
                 ("abandon", $"ab{run}", "24", 6),
             };
+            var expected = new Dictionary<string, string> { [Sipp.CallId($"busy{run}", 1)] = "busy" };
+            foreach (var g in groups)
+            {
+                for (var n = 1; n <= g.Calls; n++) expected[Sipp.CallId(g.Tag, n)] = g.Scenario;
+            }
             var callers = new List<Sipp>();
             foreach (var g in groups)
             {
@@ -123,7 +85,7 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
                 if (await c.WaitAsync(TimeSpan.FromSeconds(420)) != 0)
                 {
                     // What the ACD saw (agents by state, queues) and the trace of every call still open say why a caller was left waiting.
-                    Assert.Fail($"{c.Name}: {c.Stats()}\nwallboard: {await WallboardAsync(http)}\n{OpenCalls(server, groups)}\n{c.Log}{Tail(kamailio.Log)}");
+                    Assert.Fail($"{c.Name}: {c.Stats()}\nwallboard: {await stage.WallboardAsync()}\n{stage.OpenCalls(expected)}\n{c.Log}{SipStage.Tail(kamailio.Log)}");
                 }
             }
             var stats = callers.ToDictionary(c => c.Name, c => c.Stats());
@@ -133,25 +95,7 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
             }
 
             // ---- 3. Reconcile every call sipp placed with the server's record.
-            var expected = new Dictionary<string, string> { [Sipp.CallId($"busy{run}", 1)] = "busy" };
-            foreach (var g in groups)
-            {
-                for (var n = 1; n <= g.Calls; n++) expected[Sipp.CallId(g.Tag, n)] = g.Scenario;
-            }
-            IReadOnlyList<CallRecord> records = [];
-            try
-            {
-                await WaitUntilAsync(() =>
-                {
-                    records = CallRecordReader.Read(server.DataDirectory);
-                    var terminal = records.Where(r => r.Type is "CallFinished" or "CallAbandonedInQueue").Select(r => r.CallId).ToHashSet();
-                    return expected.Keys.All(terminal.Contains);
-                }, TimeSpan.FromSeconds(30), "every call has its terminal record");
-            }
-            catch (TimeoutException e)
-            {
-                Assert.Fail($"{e.Message}\n{OpenCalls(server, groups)}\nwallboard: {await WallboardAsync(http)}");
-            }
+            var records = await stage.WaitForTerminalRecordsAsync(expected, TimeSpan.FromSeconds(30));
             await stop.CancelAsync();
             await sampler;
 
@@ -231,66 +175,15 @@ public sealed class KamailioSipTests(ITestOutputHelper output)
         }
         catch
         {
-            // The whole logs, for the trace of every call (the server logs each evapi event at Debug).
-            var logs = Path.Combine(Path.GetTempPath(), $"hotline-sip-failure-{run}");
-            Directory.CreateDirectory(logs);
-            await File.WriteAllTextAsync(Path.Combine(logs, "server.log"), server.Log);
-            await File.WriteAllTextAsync(Path.Combine(logs, "kamailio.log"), kamailio.Log);
-            output.WriteLine($"whole logs: {logs}");
-            output.WriteLine("---- server log (tail) ----\n" + Tail(server.Log, 4000));
-            output.WriteLine("---- kamailio log (tail) ----\n" + Tail(kamailio.Log, 4000));
+            await stage.ReportFailureAsync(output, dir, run);
             throw;
         }
         finally
         {
             await stop.CancelAsync();
-            foreach (var h in hubs.Values) await h.DisposeAsync();
-            await Task.WhenAll(wrapUps).WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
             foreach (var p in phones) await p.DisposeAsync();
             await busyPhone.DisposeAsync();
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        }
-    }
-
-    /// <summary>Every call sipp placed (except the busy one) without a terminal record: what the server recorded for it, and every
-    /// server log line naming it (the evapi events included).</summary>
-    private static string OpenCalls(ServerProcess server, IEnumerable<(string Scenario, string Tag, string Prefix, int Calls)> groups)
-    {
-        var records = CallRecordReader.Read(server.DataDirectory);
-        var terminal = records.Where(r => r.Type is "CallFinished" or "CallAbandonedInQueue").Select(r => r.CallId).ToHashSet();
-        var log = server.Log.Split('\n');
-        var open = groups.SelectMany(g => Enumerable.Range(1, g.Calls).Select(n => (Id: Sipp.CallId(g.Tag, n), g.Scenario))).Where(c => !terminal.Contains(c.Id)).ToList();
-        return $"{open.Count} calls without a terminal record:\n" + string.Join("\n", open.Select(c =>
-            $"{c.Id} ({c.Scenario}): [{string.Join(", ", records.Where(r => r.CallId == c.Id).Select(r => r.Type + (r.Text("agentId") is { } a ? "@" + a : "")))}]\n  "
-            + string.Join("\n  ", log.Where(l => l.Contains(c.Id, StringComparison.Ordinal)))));
-    }
-
-    private static async Task<string> WallboardAsync(HttpClient http)
-    {
-        try
-        {
-            var login = await http.PostAsJsonAsync("api/auth/login", new { username = "super1", password = Password });
-            var token = (string?)(await login.Content.ReadFromJsonAsync<JsonObject>())?["token"];
-            using var request = new HttpRequestMessage(HttpMethod.Get, "api/calls/wallboard");
-            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-            using var response = await http.SendAsync(request);
-            return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
-        {
-            return "unavailable: " + e.Message;
-        }
-    }
-
-    private static string Tail(string log, int chars = 2000) => log.Length <= chars ? log : log[^chars..];
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
-            await Task.Delay(200);
         }
     }
 }
