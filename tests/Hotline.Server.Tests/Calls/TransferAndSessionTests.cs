@@ -72,10 +72,7 @@ public sealed class TransferAndSessionTests
     public async Task The_missed_call_list_comes_back_after_a_redis_restart_with_the_same_entries_claims_and_attempts()
     {
         await using var redis = await RedisServer.StartAsync();
-        var settings = FaultSettings.Relaxed();
-        settings["Hotline:Queue"] = "Redis";
-        settings["ConnectionStrings:Redis"] = redis.ConnectionString;
-        await using var server = await ServerProcess.StartAsync(settings);
+        await using var server = await ServerProcess.StartAsync(FaultSettings.Relaxed(redis));
         using var agent = await ApiClient.LoginAsync(server, "agent1");
         await using var hub = await HubClient.ConnectAsync(server.BaseAddress, "hubs/agent", agent.Token);
 

@@ -153,9 +153,7 @@ public sealed class KillDuringLoadOnPostgres(ITestOutputHelper output) : KillDur
 
     protected override async Task<(ServerProcess, IReadOnlyDictionary<string, string>?)> StartServerAsync()
     {
-        var settings = FaultSettings.Relaxed();
-        settings["Hotline:EventStore"] = "Postgres";
-        settings["ConnectionStrings:Postgres"] = await _postgres!.CreateDatabaseAsync("killed");
+        var settings = FaultSettings.RelaxedOnPostgres(await _postgres!.CreateDatabaseAsync("killed"));
         return (await ServerProcess.StartAsync(settings), settings);
     }
 }
@@ -170,4 +168,22 @@ public static class FaultSettings
         ["Hotline:Security:LoginPerIpPerMinute"] = "1000",
         ["Hotline:Security:LoginPerUserPerMinute"] = "1000",
     };
+
+    /// <summary><see cref="Relaxed()"/> with the live queue on <paramref name="redis"/>.</summary>
+    public static Dictionary<string, string> Relaxed(RedisServer redis)
+    {
+        var settings = Relaxed();
+        settings["Hotline:Queue"] = "Redis";
+        settings["ConnectionStrings:Redis"] = redis.ConnectionString;
+        return settings;
+    }
+
+    /// <summary><see cref="Relaxed()"/> with the event store on the PostgreSQL database <paramref name="connectionString"/>.</summary>
+    public static Dictionary<string, string> RelaxedOnPostgres(string connectionString)
+    {
+        var settings = Relaxed();
+        settings["Hotline:EventStore"] = "Postgres";
+        settings["ConnectionStrings:Postgres"] = connectionString;
+        return settings;
+    }
 }

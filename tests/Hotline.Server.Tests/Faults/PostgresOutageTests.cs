@@ -20,9 +20,7 @@ public sealed class PostgresOutageTests(ITestOutputHelper output)
     public async Task Writes_fail_fast_with_retry_hint_reads_of_live_state_work_and_all_resumes_without_restart()
     {
         await using var postgres = await PostgresServer.StartNewAsync();
-        var settings = FaultSettings.Relaxed();
-        settings["Hotline:EventStore"] = "Postgres";
-        settings["ConnectionStrings:Postgres"] = await postgres.CreateDatabaseAsync("outage");
+        var settings = FaultSettings.RelaxedOnPostgres(await postgres.CreateDatabaseAsync("outage"));
         await using var server = await ServerProcess.StartAsync(settings);
         using var agent = await ApiClient.LoginAsync(server, "agent1");
         using var dispatcher = await ApiClient.LoginAsync(server, "disp1");

@@ -17,10 +17,7 @@ public sealed class RedisRestartTests(ITestOutputHelper output)
     public async Task Live_call_and_agent_state_survive_a_redis_restart_and_the_record_is_complete()
     {
         await using var redis = await RedisServer.StartAsync();
-        var settings = FaultSettings.Relaxed();
-        settings["Hotline:Queue"] = "Redis";
-        settings["ConnectionStrings:Redis"] = redis.ConnectionString;
-        await using var server = await ServerProcess.StartAsync(settings);
+        await using var server = await ServerProcess.StartAsync(FaultSettings.Relaxed(redis));
         using var agent = await ApiClient.LoginAsync(server, "agent1");
         await using var hub = await HubClient.ConnectAsync(server.BaseAddress, "hubs/agent", agent.Token);
         Assert.Equal("Ready", (string?)(await hub.InvokeAsync("GoReady"))!["status"]);
@@ -74,10 +71,7 @@ public sealed class RedisRestartTests(ITestOutputHelper output)
     public async Task Agents_that_were_ready_or_not_ready_come_back_in_that_state_after_a_redis_restart()
     {
         await using var redis = await RedisServer.StartAsync();
-        var settings = FaultSettings.Relaxed();
-        settings["Hotline:Queue"] = "Redis";
-        settings["ConnectionStrings:Redis"] = redis.ConnectionString;
-        await using var server = await ServerProcess.StartAsync(settings);
+        await using var server = await ServerProcess.StartAsync(FaultSettings.Relaxed(redis));
         using var agent1 = await ApiClient.LoginAsync(server, "agent1");
         using var agent2 = await ApiClient.LoginAsync(server, "agent2");
         await using var hub1 = await HubClient.ConnectAsync(server.BaseAddress, "hubs/agent", agent1.Token);
