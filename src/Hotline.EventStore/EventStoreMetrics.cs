@@ -6,7 +6,8 @@ namespace Hotline.EventStore;
 /// Group-commit figures of both stores on the meter <see cref="MeterName"/>, readable by any
 /// <see cref="MeterListener"/>, <c>dotnet-counters</c> or OpenTelemetry: how many appends and events each group
 /// commit carried, how long a request waited in the queue before its group started, how long a group took and how
-/// much of that was its COMMIT (the WAL fsync), and how many appends were refused for a wrong expected revision.
+/// much of that was its COMMIT (the WAL fsync), how long an appender waited after its acknowledgement to run
+/// again (thread-pool delay), and how many appends were refused for a wrong expected revision.
 /// Every measurement carries the tag <c>store</c> (<c>sqlite</c> or <c>postgres</c>).
 /// </summary>
 public static class EventStoreMetrics
@@ -29,6 +30,9 @@ public static class EventStoreMetrics
 
     internal static readonly Histogram<double> CommitDuration =
         Meter.CreateHistogram<double>("hotline.eventstore.group.commit", "ms", "Time of a group's COMMIT (the durable flush)");
+
+    internal static readonly Histogram<double> WakeDelay =
+        Meter.CreateHistogram<double>("hotline.eventstore.append.wake", "ms", "Time from a group's acknowledgement until the appender runs again (thread-pool delay; grows when the CPU is saturated)");
 
     internal static readonly Counter<long> Conflicts =
         Meter.CreateCounter<long>("hotline.eventstore.append.conflicts", "{append}", "Appends refused: wrong expected revision");

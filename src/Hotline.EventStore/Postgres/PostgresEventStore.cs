@@ -128,7 +128,9 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
         EnsureWriting();
         ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(request), this);
 
-        return await request.Completion.Task;
+        var result = await request.Completion.Task;
+        EventStoreMetrics.WakeDelay.Record(Stopwatch.GetElapsedTime(request.Acknowledged).TotalMilliseconds, MetricTag);
+        return result;
     }
 
     /// <summary>Starts (once) the writer tasks that drain the append queue.</summary>
@@ -226,6 +228,7 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
                     EventStoreMetrics.Conflicts.Add(1, MetricTag);
                 }
 
+                request.Acknowledged = Stopwatch.GetTimestamp();
                 outcome.Complete(request.Completion);
             }
 
@@ -628,6 +631,9 @@ public sealed class PostgresEventStore : IEventStore, IAsyncDisposable
         public CancellationToken CancellationToken { get; } = cancellationToken;
         public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public long Enqueued { get; } = Stopwatch.GetTimestamp();
+
+        /// <summary>When the writer completed <see cref="Completion"/> (set just before it does).</summary>
+        public long Acknowledged { get; set; }
     }
 
     public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(string streamId, long fromRevision = 0, CancellationToken cancellationToken = default) =>

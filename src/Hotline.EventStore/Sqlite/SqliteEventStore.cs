@@ -62,7 +62,9 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         EnsureWriting();
         ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(request), this);
 
-        return await request.Completion.Task;
+        var result = await request.Completion.Task;
+        EventStoreMetrics.WakeDelay.Record(Stopwatch.GetElapsedTime(request.Acknowledged).TotalMilliseconds, MetricTag);
+        return result;
     }
 
     private void EnsureWriting()
@@ -113,7 +115,20 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
 
             if (batch.Count > 0)
             {
-                WriteBatch(batch);
+                try
+                {
+                    WriteBatch(batch);
+                }
+                catch (Exception e)
+                {
+                    // Not expected (WriteBatch handles database errors); fail the group rather than end the thread.
+                    CloseWriter();
+                    foreach (var request in batch)
+                    {
+                        request.Completion.TrySetException(e);
+                    }
+                }
+
                 appended.Pulse();
             }
         }
@@ -185,8 +200,10 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         EventStoreMetrics.GroupAppends.Record(batch.Count, MetricTag);
         EventStoreMetrics.GroupEvents.Record(events, MetricTag);
         EventStoreMetrics.GroupDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, MetricTag);
+        var acknowledged = Stopwatch.GetTimestamp();
         for (var i = 0; i < batch.Count; i++)
         {
+            batch[i].Acknowledged = acknowledged;
             if (outcomes[i].Error is { } error)
             {
                 batch[i].Completion.TrySetException(error);
@@ -207,6 +224,9 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable, IDisposabl
         public CancellationToken CancellationToken { get; } = cancellationToken;
         public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public long Enqueued { get; } = Stopwatch.GetTimestamp();
+
+        /// <summary>When the writer completed <see cref="Completion"/> (set just before it does).</summary>
+        public long Acknowledged { get; set; }
     }
 
     private AppendResult Append(SqliteConnection connection, SqliteTransaction tx, string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events)

@@ -51,9 +51,10 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
         var now = time.GetUtcNow();
         var phase = Stopwatch.GetTimestamp();
         var command = WithRepeats(draft with { TicketId = ticketId }, now);
+        IReadOnlyList<ITicketEvent> decided;
         try
         {
-            TicketDecider.Decide(Ticket.Initial, command with { Number = "" }, now, context); // validate before a number is taken
+            decided = TicketDecider.Decide(Ticket.Initial, command with { Number = "" }, now, context); // validate before a number is taken
         }
         catch (Domain.Common.DomainValidationException) when (idempotencyKey is not null)
         {
@@ -65,7 +66,8 @@ public sealed class TicketService(TicketStore store, TicketNumbers numbers, Tick
         phase = Stopwatch.GetTimestamp();
         var number = await numbers.AssignAsync(now, ct);
         Time("register.number", phase);
-        var events = TicketDecider.Decide(Ticket.Initial, command with { Number = number }, now, context);
+        // The decision only copies the number into TicketRegistered: set it there instead of deciding again.
+        var events = decided.Select(e => e is TicketRegistered r ? r with { Number = number } : e).ToList();
         Result result;
         try
         {
