@@ -16,8 +16,7 @@
 // hold early.
 // With --server-pid P it reads the server's CPU time (/proc/P/stat) around the pushes, for the profile.
 // --warmup N: N pushes first, not counted (a fresh server is still tiering up its JIT code; default 0).
-// Options: --protocol json|messagepack (SignalR hub protocol of the consoles; messagepack needs
-// @microsoft/signalr-protocol-msgpack), --pushes-gap-ms (pause between pushes, default 200).
+// --pushes-gap-ms: pause between pushes (default 200).
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -76,7 +75,7 @@ function cpuOf(pid) {
 }
 
 // --- worker thread: holds its share of the connections, records arrival times per ticket id ---
-async function clientWorker({ kind, url, token, count, protocol }) {
+async function clientWorker({ kind, url, token, count }) {
   const arrivals = new Map(); // id -> arrival times
   let others = 0; // MissedCallsChanged pushes received (the benchmark's simulated calls end on the 漏接 list)
   const record = (id) => {
@@ -84,15 +83,12 @@ async function clientWorker({ kind, url, token, count, protocol }) {
     const list = arrivals.get(id);
     if (list) list.push(t); else arrivals.set(id, [t]);
   };
-  let msgpack = null;
-  if (protocol === 'messagepack') msgpack = await import('@microsoft/signalr-protocol-msgpack');
   const connections = kind === 'signalr'
     ? await inChunks(count, 50, async () => {
-      let builder = new signalR.HubConnectionBuilder()
+      const connection = new signalR.HubConnectionBuilder()
         .withUrl(`${url}/hubs/agent`, { accessTokenFactory: () => token, transport: signalR.HttpTransportType.WebSockets, skipNegotiation: true })
-        .configureLogging(signalR.LogLevel.None);
-      if (msgpack) builder = builder.withHubProtocol(new msgpack.MessagePackHubProtocol());
-      const connection = builder.build();
+        .configureLogging(signalR.LogLevel.None)
+        .build();
       connection.serverTimeoutInMilliseconds = 120_000;
       connection.on('TicketChanged', (view) => record(String(view.ticketId)));
       connection.on('MissedCallsChanged', () => { others++; });
@@ -123,11 +119,11 @@ async function clientWorker({ kind, url, token, count, protocol }) {
 }
 
 /** Starts W workers holding `agents` connections between them; resolves when all are connected. */
-async function startClients(kind, url, token, agents, workers, protocol) {
+async function startClients(kind, url, token, agents, workers) {
   const pool = [];
   for (let w = 0; w < workers; w++) {
     const count = Math.floor(agents / workers) + (w < agents % workers ? 1 : 0);
-    const worker = new Worker(new URL(import.meta.url), { workerData: { kind, url, token, count, protocol } });
+    const worker = new Worker(new URL(import.meta.url), { workerData: { kind, url, token, count } });
     worker.on('error', (e) => process.stderr.write(`worker ${w}: ${e.stack ?? e}\n`));
     const connected = await new Promise((resolve) => worker.once('message', (m) => resolve(m.count)));
     pool.push({ worker, connected });
@@ -201,15 +197,14 @@ async function main() {
   const pushes = Number(arg('--pushes', '20'));
   const holdSeconds = Number(arg('--hold-seconds', '0'));
   const workers = Math.max(1, Number(arg('--workers', '2')));
-  const protocol = arg('--protocol', 'json');
   const gapMs = Number(arg('--pushes-gap-ms', '200'));
   const serverPid = Number(arg('--server-pid', '0')) || null;
   const warmup = Number(arg('--warmup', '0'));
 
   // --- SignalR ---
   let started = now();
-  const hub = await startClients('signalr', url, token, agents, workers, protocol);
-  process.stderr.write(`signalr: ${hub.connected} of ${agents} connected in ${((now() - started) / 1000).toFixed(1)} s (${workers} worker threads, ${protocol})\n`);
+  const hub = await startClients('signalr', url, token, agents, workers);
+  process.stderr.write(`signalr: ${hub.connected} of ${agents} connected in ${((now() - started) / 1000).toFixed(1)} s (${workers} worker threads)\n`);
 
   const registrations = [];
   const body = JSON.stringify({ channel: '电话', type: '咨询', urgency: '一般', categoryCode: '010201', areaCode: '010101', address: '湖滨路 88 号', content: '推送基准：咨询物业维修基金使用流程。', callerName: '王建华', callerPhone: '13900000000' });
@@ -233,7 +228,6 @@ async function main() {
   const signalrResult = await measure(hub, pushes, gapMs, serverPid, register);
   signalrResult.registrationP50 = percentile([...registrations].sort((a, b) => a - b), 0.5);
   signalrResult.workers = workers;
-  signalrResult.protocol = protocol;
   process.stderr.write(`signalr: ${JSON.stringify(signalrResult)}\n`);
 
   if (holdSeconds > 0) {
@@ -252,7 +246,7 @@ async function main() {
   const server = fork(new URL(import.meta.url).pathname, ['--ws-server'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const port = await new Promise((resolve) => server.once('message', (m) => resolve(m.port)));
   started = now();
-  const raw = await startClients('raw', `ws://127.0.0.1:${port}`, null, agents, workers, protocol);
+  const raw = await startClients('raw', `ws://127.0.0.1:${port}`, null, agents, workers);
   process.stderr.write(`raw: ${raw.connected} of ${agents} connected in ${((now() - started) / 1000).toFixed(1)} s\n`);
   const trigger = await new Promise((resolve, reject) => {
     const socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
