@@ -31,6 +31,10 @@ public sealed class KamailioOptions
     /// <summary>After a forced release, how long to keep asking dlg.list before declaring the dialog gone ourselves.</summary>
     public TimeSpan ReleaseReconcileWindow { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>After a reconnect, a call missing from dlg.list is closed only if it is still missing (and its end has not arrived)
+    /// this long after.</summary>
+    public TimeSpan ReconcileConfirmDelay { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The SIP URI a transfer target (110, 120, another hotline) is referred to; <c>{target}</c> is replaced.</summary>
     public string TransferUriTemplate { get; set; } = "sip:{target}@transfer.hotline";
 

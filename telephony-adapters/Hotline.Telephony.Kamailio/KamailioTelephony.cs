@@ -491,24 +491,22 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
         }
     }
 
-    /// <summary>After a reconnect: calls we think are up but Kamailio no longer has are over.</summary>
+    /// <summary>
+    /// After a reconnect: calls we think are up but Kamailio no longer has are over. A call missing from <c>dlg.list</c> may only be
+    /// one whose "ended" is still on its way to us (the list is taken while the read loop is still working through the events after
+    /// the replay), so a call is closed here only when it is missing from two lists <see cref="KamailioOptions.ReconcileConfirmDelay"/>
+    /// apart and its own end has not arrived in between.
+    /// </summary>
     public async Task<int> ReconcileAsync(CancellationToken ct)
     {
-        IReadOnlyList<KamailioDialog> dialogs;
-        try
-        {
-            dialogs = await _rpc.ListDialogsAsync(ct);
-        }
-        catch (Exception e) when (e is TelephonyCommandException or HttpRequestException or TaskCanceledException)
-        {
-            _logger.LogWarning(e, "dlg.list failed; cannot reconcile now");
-            return 0;
-        }
-        var alive = dialogs.Select(d => d.CallId).ToHashSet(StringComparer.Ordinal);
+        var suspects = await GoneFromKamailioAsync(_calls.Keys.ToHashSet(StringComparer.Ordinal), ct);
+        if (suspects.Count == 0) return 0;
+        await Task.Delay(_options.ReconcileConfirmDelay, _time, ct);
+        suspects = await GoneFromKamailioAsync(suspects, ct);
         var closed = 0;
-        foreach (var (callId, state) in _calls.ToArray())
+        foreach (var callId in suspects)
         {
-            if (alive.Contains(callId) || !_calls.TryRemove(callId, out _)) continue;
+            if (!_calls.TryRemove(callId, out var state)) continue; // its end arrived meanwhile
             bool answered, released;
             lock (state)
             {
@@ -519,10 +517,28 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
             CallEvent end = answered || released
                 ? new CallEnded($"{callId}:ended", callId, now, _options.Source, released ? CallEndedBy.System : CallEndedBy.Unknown, "gone from Kamailio")
                 : new CallAbandoned($"{callId}:abandoned", callId, now, _options.Source, state.Skill, "gone from Kamailio");
+            _logger.LogInformation("Call {CallId} is gone from Kamailio with no end reported; closing it ({Event})", callId, end.GetType().Name);
             await _sink.PublishAsync(end, ct);
             closed++;
         }
         return closed;
+    }
+
+    /// <summary>Those of <paramref name="callIds"/> we still hold that <c>dlg.list</c> does not list (empty when the list cannot be read).</summary>
+    private async Task<HashSet<string>> GoneFromKamailioAsync(IReadOnlySet<string> callIds, CancellationToken ct)
+    {
+        IReadOnlyList<KamailioDialog> dialogs;
+        try
+        {
+            dialogs = await _rpc.ListDialogsAsync(ct);
+        }
+        catch (Exception e) when (e is TelephonyCommandException or HttpRequestException or TaskCanceledException)
+        {
+            _logger.LogWarning(e, "dlg.list failed; cannot reconcile now");
+            return [];
+        }
+        var alive = dialogs.Select(d => d.CallId).ToHashSet(StringComparer.Ordinal);
+        return callIds.Where(id => _calls.ContainsKey(id) && !alive.Contains(id)).ToHashSet(StringComparer.Ordinal);
     }
 
     private async Task<KamailioDialog?> FindDialogAsync(string callId, CancellationToken ct) =>

@@ -47,4 +47,48 @@ public sealed class EventOrderTests
         Assert.Equal(["a", "b", "c"], sink.Events.Select(e => e.CallId));
         Assert.Equal(1, adapter.HandledUpTo);
     }
+
+    /// <summary>Kamailio's <c>dlg.list</c> over JSON-RPC, answering with whatever dialogs the test says are up.</summary>
+    private sealed class DialogList : HttpMessageHandler
+    {
+        public volatile string[] Up = [];
+
+        public int Calls;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Calls);
+            var dialogs = string.Join(",", Up.Select(id => $$$"""{"call-id":"{{{id}}}","state":4,"caller":{"tag":"a"},"callee":{"tag":"b"}}"""));
+            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK)
+            {
+                Content = new StringContent($$"""{"jsonrpc":"2.0","id":1,"result":[{{dialogs}}]}""", System.Text.Encoding.UTF8, "application/json"),
+            });
+        }
+    }
+
+    private static string Event(long seq, string name, string callId, string extra = "") =>
+        $$"""{"seq":{{seq}},"boot":7,"event":"{{name}}","callid":"{{callId}}"{{extra}},"ts":1795364620.2}""";
+
+    [Fact]
+    public async Task Reconciliation_after_a_replay_does_not_close_a_call_whose_end_is_still_on_its_way()
+    {
+        var sink = new RecordingSink();
+        var list = new DialogList();
+        using var adapter = new KamailioTelephony(sink, new KamailioOptions { ReconcileConfirmDelay = TimeSpan.FromMilliseconds(300) }, http: new HttpClient(list));
+        foreach (var e in new[] { Offered(1, "talking", boot: 7), Offered(2, "hungup", boot: 7), Offered(3, "vanished", boot: 7) }) await adapter.HandlePayloadAsync(e, CancellationToken.None);
+        foreach (var (seq, id) in new[] { (4L, "talking"), (5L, "hungup"), (6L, "vanished") }) await adapter.HandlePayloadAsync(Event(seq, "answered", id, ",\"agent\":\"agent1\""), CancellationToken.None);
+
+        // dlg.list no longer has "hungup" (the caller's BYE is through) nor "vanished" (its end was never reported) ...
+        list.Up = ["talking"];
+        var reconcile = adapter.ReconcileAsync(CancellationToken.None);
+        // ... and the "ended" of "hungup" reaches the adapter while the reconciliation runs.
+        await adapter.HandlePayloadAsync(Event(7, "ended", "hungup", ",\"agent\":\"agent1\",\"by\":\"caller\""), CancellationToken.None);
+        Assert.Equal(1, await reconcile);
+
+        var ends = sink.Events.OfType<CallEnded>().ToDictionary(e => e.CallId);
+        Assert.Equal(CallEndedBy.Caller, ends["hungup"].EndedBy); // from Kamailio's own event, not "Unknown" from the reconciliation
+        Assert.Equal("gone from Kamailio", ends["vanished"].Cause);
+        Assert.False(ends.ContainsKey("talking"));
+        Assert.Equal(2, list.Calls); // the list and the confirmation
+    }
 }
