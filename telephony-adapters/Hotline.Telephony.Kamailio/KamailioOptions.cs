@@ -35,6 +35,9 @@ public sealed class KamailioOptions
     /// this long after.</summary>
     public TimeSpan ReconcileConfirmDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>After a hotline transfer, how long to wait for Kamailio's "ended" before ending the dialog through dlg.terminate_dlg.</summary>
+    public TimeSpan TransferEndWindow { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The SIP URI a transfer target (110, 120, another hotline) is referred to; <c>{target}</c> is replaced.</summary>
     public string TransferUriTemplate { get; set; } = "sip:{target}@transfer.hotline";
 

@@ -427,6 +427,43 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
             throw;
         }
         await _sink.PublishAsync(record, ct);
+        _ = Task.Run(() => ConfirmTransferEndAsync(callId), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// After a hotline transfer Kamailio ends the dialog itself (the REFER's callback sends BYE to the caller, <c>dlg_bye</c> to the
+    /// agent's phone) and reports "ended". If that has not come <see cref="KamailioOptions.TransferEndWindow"/> later (seen on a
+    /// heavily loaded machine), the dialog is ended through <c>dlg.terminate_dlg</c> like a forced release, so the agent is not left
+    /// on a call that is over.
+    /// </summary>
+    private async Task ConfirmTransferEndAsync(string callId)
+    {
+        try
+        {
+            var deadline = _time.GetUtcNow() + _options.TransferEndWindow;
+            while (_time.GetUtcNow() < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), _time);
+                if (!_calls.ContainsKey(callId)) return; // the ended event arrived
+            }
+            _logger.LogWarning("Kamailio reported no end of {CallId} {Window} after the transfer; ending the dialog", callId, _options.TransferEndWindow);
+            if (await FindDialogAsync(callId, CancellationToken.None) is { } dialog)
+            {
+                try
+                {
+                    await _rpc.TerminateAsync(dialog, CancellationToken.None);
+                }
+                catch (KamailioRpcException e)
+                {
+                    _logger.LogInformation("dlg.terminate_dlg {CallId}: {Message} (reconciling)", callId, e.Message);
+                }
+            }
+        }
+        catch (Exception e) when (e is TelephonyCommandException or HttpRequestException or TaskCanceledException)
+        {
+            _logger.LogWarning(e, "Ending the transferred call {CallId} failed", callId);
+        }
+        await ReconcileReleaseAsync(callId, "transferred");
     }
 
     public async Task ReleaseAsync(string callId, string reason, CancellationToken ct)
@@ -461,10 +498,12 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
             }
         }
         // Do not trust one event (or its absence): confirm with dlg.list, and close the call ourselves if it is gone.
-        _ = Task.Run(() => ReconcileReleaseAsync(callId), CancellationToken.None);
+        _ = Task.Run(() => ReconcileReleaseAsync(callId, "released"), CancellationToken.None);
     }
 
-    private async Task ReconcileReleaseAsync(string callId)
+    /// <summary>After a release (or a transfer) the dialog should be gone: confirm it with dlg.list, and close the call ourselves,
+    /// with <paramref name="cause"/>, when it is gone but no "ended" came.</summary>
+    private async Task ReconcileReleaseAsync(string callId, string cause)
     {
         var deadline = _time.GetUtcNow() + _options.ReleaseReconcileWindow;
         try
@@ -482,7 +521,7 @@ public sealed class KamailioTelephony : ITelephonyControl, IDisposable
             }
             if (_calls.TryRemove(callId, out _))
             {
-                await _sink.PublishAsync(new CallEnded($"{callId}:ended", callId, _time.GetUtcNow(), _options.Source, CallEndedBy.System, "released"), CancellationToken.None);
+                await _sink.PublishAsync(new CallEnded($"{callId}:ended", callId, _time.GetUtcNow(), _options.Source, CallEndedBy.System, cause), CancellationToken.None);
             }
         }
         catch (Exception e) when (e is TelephonyCommandException or HttpRequestException or TaskCanceledException)
