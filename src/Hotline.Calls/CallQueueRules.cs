@@ -32,6 +32,19 @@ public static class CallQueueRules
     public static long WaitingScore(int priority, DateTimeOffset enqueuedAt) =>
         (-(long)priority << 43) + enqueuedAt.ToUnixTimeMilliseconds();
 
+    /// <summary>Lowest agent skill level (<see cref="AgentSkill.Level"/>).</summary>
+    public const int MinLevel = 1;
+
+    /// <summary>Highest agent skill level; in a level-first group (<see cref="ICallQueue.UseLevelFirst"/>) higher levels are offered first.</summary>
+    public const int MaxLevel = 9;
+
+    /// <summary>
+    /// What a ready agent's place in line adds to its idle-since time (Unix ms): 0 in a normal group (longest idle first);
+    /// (10 - level) * 2^43 in a level-first group, so the highest level goes first, then the longest idle. The ready
+    /// score offset + idle ms stays exact in a double (&lt; 2^47) for times before the year 2248.
+    /// </summary>
+    public static long ReadyOffset(bool levelFirst, int level) => levelFirst ? (long)(MaxLevel + 1 - level) << 43 : 0;
+
     internal static void Validate(QueuedCall call)
     {
         ArgumentNullException.ThrowIfNull(call);
@@ -73,6 +86,17 @@ public static class CallQueueRules
         {
             ArgumentNullException.ThrowIfNull(s);
             ArgumentException.ThrowIfNullOrEmpty(s.Skill);
+            ArgumentOutOfRangeException.ThrowIfLessThan(s.Level, MinLevel);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(s.Level, MaxLevel);
+        }
+    }
+
+    internal static void ValidateLevelFirst(IReadOnlyList<string> skills)
+    {
+        ArgumentNullException.ThrowIfNull(skills);
+        foreach (var s in skills)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(s);
         }
     }
 }

@@ -24,7 +24,7 @@ public interface ICallQueue
 
     /// <summary>
     /// Matches waiting calls with ready agents: for each skill, the highest-priority, longest-waiting call goes to the
-    /// longest-idle ready agent with that skill. Each match is a reservation that expires at now + <paramref name="reservationTimeout"/>.
+    /// longest-idle ready agent with that skill (in a level-first group: the highest-level, then longest-idle one). Each match is a reservation that expires at now + <paramref name="reservationTimeout"/>.
     /// Returns the offers made (at most <paramref name="max"/>).
     /// </summary>
     Task<IReadOnlyList<Offer>> DispatchAsync(DateTimeOffset now, TimeSpan reservationTimeout, int max, CancellationToken cancellationToken = default);
@@ -67,6 +67,13 @@ public interface ICallQueue
     /// agents of the rule's <see cref="OverflowRule.To"/> groups. The call stays in its own queue until it is offered (never in two places).
     /// </summary>
     void UseOverflow(IReadOnlyList<OverflowRule> rules);
+
+    /// <summary>
+    /// The skill groups that offer calls "highest level first" (replacing earlier ones): among the group's ready agents the
+    /// highest <see cref="AgentSkill.Level"/> gets the call, then the longest idle; other groups go by idle time only. Applies to
+    /// agents made ready (<see cref="SetReadyAsync"/>) from now on; an agent already ready keeps its place until it is made ready again.
+    /// </summary>
+    void UseLevelFirst(IReadOnlyList<string> skills);
 
     /// <summary>
     /// The caller accepted a callback offer: the waiting call stays at its place as a virtual entry (the caller hangs up), and
@@ -117,6 +124,8 @@ public sealed record QueuedCall(
     DateTimeOffset EnqueuedAt,
     IReadOnlyDictionary<string, string>? Attributes = null);
 
+/// <summary>An agent's skill group and level (<see cref="CallQueueRules.MinLevel"/>..<see cref="CallQueueRules.MaxLevel"/>; higher is more
+/// skilled, used only by level-first groups, see <see cref="ICallQueue.UseLevelFirst"/>).</summary>
 public sealed record AgentSkill(string Skill, int Level = 1);
 
 /// <summary>A reservation. <see cref="Skill"/> is the group whose agent got it: another than <c>Call.Skill</c> when the call overflowed.</summary>

@@ -142,6 +142,25 @@ public sealed class RedisCallQueueTests(RedisFixture redis, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task Restored_ready_agents_of_a_level_first_group_are_in_line_by_level_then_idle_time()
+    {
+        Queue.UseLevelFirst(["企业专线"]);
+        var recovery = (ICallQueueRecovery)_queue!;
+        Assert.True(await recovery.TryBeginRestoreAsync());
+        await recovery.RestoreAsync(
+            [new RestoredCall(Call("e1", 2) with { Skill = "企业专线" }, null, null, [])],
+            [
+                new RestoredAgent("a1", AgentStatus.Ready, null, At(0), [new AgentSkill("企业专线", 1)]),
+                new RestoredAgent("a3", AgentStatus.Ready, null, At(1), [new AgentSkill("企业专线", 3)]),
+            ]);
+        Assert.Empty(await VerifyInvariantsAsync());
+
+        var offer = Assert.Single(await Queue.DispatchAsync(At(3), Ring, 10));
+        Assert.Equal(("e1", "a3"), (offer.CallId, offer.AgentId));
+        Assert.Empty(await VerifyInvariantsAsync());
+    }
+
+    [Fact]
     public async Task Scripts_are_loaded_again_after_the_script_cache_is_flushed()
     {
         await Queue.EnqueueAsync(Call("c1", 1));

@@ -10,7 +10,7 @@ namespace Hotline.Calls.Tests;
 /// Differential check of the dispatch order: the same random workload (priorities, ties on the same millisecond, agents
 /// with several skills, overflow rules with thresholds, callbacks, rejects, expiries, abandons, priority changes) runs
 /// against the Redis queue and the in-memory one, and every result must be the same — offers included (call, agent,
-/// serving group, callback flag). The Redis script reads a head index and walks priority bands for overflow, the in-memory
+/// serving group, callback flag), with level-first groups and random agent levels for most seeds. The Redis script reads a head index and walks priority bands for overflow, the in-memory
 /// queue scans everything, so agreement here means the shortcut keeps the rules.
 /// </summary>
 public sealed class RedisMatchesInMemoryTests(RedisFixture redis) : IClassFixture<RedisFixture>, IAsyncLifetime
@@ -48,9 +48,12 @@ public sealed class RedisMatchesInMemoryTests(RedisFixture redis) : IClassFixtur
         var redisQueue = new RedisCallQueue(_connection!, "diff" + seed + Guid.NewGuid().ToString("N")[..8]);
         var memory = new InMemoryCallQueue();
         ICallQueue[] queues = [redisQueue, memory];
+        // Level-first groups (highest level, then longest idle) for most seeds; agents get random levels 1-9.
+        string[] levelFirst = seed % 3 == 0 ? [] : seed % 2 == 0 ? ["方言"] : ["English", "普通话"];
         foreach (var q in queues)
         {
             q.UseOverflow(rules);
+            q.UseLevelFirst(levelFirst);
         }
 
         var random = new Random(seed);
@@ -92,7 +95,7 @@ public sealed class RedisMatchesInMemoryTests(RedisFixture redis) : IClassFixtur
                 case 3 or 4:
                 {
                     var agent = "a" + random.Next(8);
-                    var skills = Skills.Where(_ => random.Next(2) == 0).Select(s => new AgentSkill(s, random.Next(1, 4))).ToList();
+                    var skills = Skills.Where(_ => random.Next(2) == 0).Select(s => new AgentSkill(s, random.Next(1, 10))).ToList();
                     if (skills.Count == 0) skills.Add(new AgentSkill(Skills[random.Next(Skills.Length)]));
                     await Both("ready " + agent, q => q.SetReadyAsync(agent, skills, at), r => r.ToString());
                     break;

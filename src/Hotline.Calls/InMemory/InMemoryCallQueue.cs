@@ -13,10 +13,11 @@ public sealed class InMemoryCallQueue : ICallQueue
     private readonly Dictionary<string, AgentEntry> _agents = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _skills = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<CallEntry>> _waiting = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SortedSet<(DateTimeOffset IdleSince, string AgentId)>> _ready = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedSet<(long Score, string AgentId)>> _ready = new(StringComparer.Ordinal);
     private readonly SortedSet<(DateTimeOffset ExpiresAt, string CallId)> _reservations = new(ReservationOrder.Instance);
     private readonly Dictionary<string, MissedCall> _missed = new(StringComparer.Ordinal);
     private IReadOnlyList<OverflowRule> _overflow = [];
+    private HashSet<string> _levelFirst = new(StringComparer.Ordinal);
     private int _connected;
 
     /// <summary>How long an ended or abandoned call id is remembered (enqueue idempotency).</summary>
@@ -76,6 +77,7 @@ public sealed class InMemoryCallQueue : ICallQueue
             }
 
             agent.Skills = [.. bySkill.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new AgentSkill(p.Key, p.Value))];
+            agent.ReadyOffsets = [.. agent.Skills.Select(x => CallQueueRules.ReadyOffset(_levelFirst.Contains(x.Skill), x.Level))];
             foreach (var s in agent.Skills)
             {
                 _skills.Add(s.Skill);
@@ -386,6 +388,15 @@ public sealed class InMemoryCallQueue : ICallQueue
         }
     }
 
+    public void UseLevelFirst(IReadOnlyList<string> skills)
+    {
+        CallQueueRules.ValidateLevelFirst(skills);
+        lock (_gate)
+        {
+            _levelFirst = new HashSet<string>(skills, StringComparer.Ordinal);
+        }
+    }
+
     public Task<bool> ConvertToCallbackAsync(string callId, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         lock (_gate)
@@ -503,12 +514,12 @@ public sealed class InMemoryCallQueue : ICallQueue
                     }
                 }
 
-                foreach (var s in a.Skills)
+                for (var s = 0; s < a.Skills.Count; s++)
                 {
-                    var inSet = _ready.TryGetValue(s.Skill, out var r) && r.Contains((a.IdleSince, a.AgentId));
+                    var inSet = _ready.TryGetValue(a.Skills[s].Skill, out var r) && r.Contains((ReadyScore(a, s), a.AgentId));
                     if (inSet != (a.Status == AgentStatus.Ready))
                     {
-                        problems.Add($"agent {a.AgentId} ({a.Status}) ready-set membership for {s.Skill} is {inSet}");
+                        problems.Add($"agent {a.AgentId} ({a.Status}) ready-set membership for {a.Skills[s].Skill} is {inSet}");
                     }
                 }
             }
@@ -560,9 +571,9 @@ public sealed class InMemoryCallQueue : ICallQueue
     {
         agent.IdleSince = idleSince;
         agent.Set(AgentStatus.Ready, reason: null, idleSince, callId: null);
-        foreach (var s in agent.Skills)
+        for (var s = 0; s < agent.Skills.Count; s++)
         {
-            ReadySet(s.Skill).Add((idleSince, agent.AgentId));
+            ReadySet(agent.Skills[s].Skill).Add((ReadyScore(agent, s), agent.AgentId));
         }
     }
 
@@ -573,11 +584,15 @@ public sealed class InMemoryCallQueue : ICallQueue
             return;
         }
 
-        foreach (var s in agent.Skills)
+        for (var s = 0; s < agent.Skills.Count; s++)
         {
-            _ready[s.Skill].Remove((agent.IdleSince, agent.AgentId));
+            _ready[agent.Skills[s].Skill].Remove((ReadyScore(agent, s), agent.AgentId));
         }
     }
+
+    /// <summary>The agent's place in the ready set of its <paramref name="skill"/>-th skill, as the Redis ready ZSET scores it.</summary>
+    private static long ReadyScore(AgentEntry agent, int skill) =>
+        agent.ReadyOffsets[skill] + agent.IdleSince.ToUnixTimeMilliseconds();
 
     private SortedSet<CallEntry> WaitingSet(string skill)
     {
@@ -589,11 +604,11 @@ public sealed class InMemoryCallQueue : ICallQueue
         return set;
     }
 
-    private SortedSet<(DateTimeOffset IdleSince, string AgentId)> ReadySet(string skill)
+    private SortedSet<(long Score, string AgentId)> ReadySet(string skill)
     {
         if (!_ready.TryGetValue(skill, out var set))
         {
-            _ready.Add(skill, set = new SortedSet<(DateTimeOffset, string)>(ReadyOrder.Instance));
+            _ready.Add(skill, set = new SortedSet<(long, string)>(ReadyOrder.Instance));
         }
 
         return set;
@@ -640,6 +655,9 @@ public sealed class InMemoryCallQueue : ICallQueue
 
         public IReadOnlyList<AgentSkill> Skills { get; set; } = [];
 
+        /// <summary>Per skill (same order as <see cref="Skills"/>): <see cref="CallQueueRules.ReadyOffset"/>, fixed when made ready.</summary>
+        public long[] ReadyOffsets { get; set; } = [];
+
         public void Set(AgentStatus status, string? reason, DateTimeOffset since, string? callId)
         {
             Status = status;
@@ -661,21 +679,16 @@ public sealed class InMemoryCallQueue : ICallQueue
         }
     }
 
-    /// <summary>Longest idle first (Unix ms, as in Redis), then agent id ordinal.</summary>
-    private sealed class ReadyOrder : IComparer<(DateTimeOffset IdleSince, string AgentId)>
+    /// <summary>Lowest ready score first (longest idle, Unix ms as in Redis; in a level-first group highest level, then longest idle),
+    /// then agent id ordinal.</summary>
+    private sealed class ReadyOrder : IComparer<(long Score, string AgentId)>
     {
         public static readonly ReadyOrder Instance = new();
 
-        public int Compare((DateTimeOffset IdleSince, string AgentId) x, (DateTimeOffset IdleSince, string AgentId) y)
+        public int Compare((long Score, string AgentId) x, (long Score, string AgentId) y)
         {
-            var byIdle = x.IdleSince.ToUnixTimeMilliseconds().CompareTo(y.IdleSince.ToUnixTimeMilliseconds());
-            if (byIdle != 0)
-            {
-                return byIdle;
-            }
-
-            var byId = string.CompareOrdinal(x.AgentId, y.AgentId);
-            return byId != 0 ? byId : x.IdleSince.UtcTicks.CompareTo(y.IdleSince.UtcTicks);
+            var byScore = x.Score.CompareTo(y.Score);
+            return byScore != 0 ? byScore : string.CompareOrdinal(x.AgentId, y.AgentId);
         }
     }
 

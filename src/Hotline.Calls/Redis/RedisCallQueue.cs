@@ -44,6 +44,16 @@ public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
         _overflowArgs = [.. rules.SelectMany(r => new RedisValue[] { r.Skill, (long)r.After.TotalMilliseconds, string.Join('\n', r.To) })];
     }
 
+    private HashSet<string> _levelFirst = new(StringComparer.Ordinal);
+
+    public void UseLevelFirst(IReadOnlyList<string> skills)
+    {
+        CallQueueRules.ValidateLevelFirst(skills);
+        _levelFirst = new HashSet<string>(skills, StringComparer.Ordinal);
+    }
+
+    private long ReadyOffset(AgentSkill s) => CallQueueRules.ReadyOffset(_levelFirst.Contains(s.Skill), s.Level);
+
     public async Task<bool> EnqueueAsync(QueuedCall call, CancellationToken cancellationToken = default)
     {
         CallQueueRules.Validate(call);
@@ -70,6 +80,7 @@ public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
         {
             args.Add(s.Skill);
             args.Add(s.Level);
+            args.Add(ReadyOffset(s));
         }
 
         return (long)await RunAsync(LuaScripts.SetReady, cancellationToken, [.. args]) == 1;
@@ -325,7 +336,8 @@ public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
             args.Add(a.Status.ToString());
             args.Add(a.Reason ?? string.Empty);
             args.Add(Ms(a.Since));
-            args.Add(string.Join('\n', a.Skills.Select(s => s.Skill + "\t" + s.Level.ToString(CultureInfo.InvariantCulture))));
+            CallQueueRules.ValidateSkills(a.Skills);
+            args.Add(string.Join('\n', a.Skills.Select(s => s.Skill + "\t" + s.Level.ToString(CultureInfo.InvariantCulture) + "\t" + ReadyOffset(s).ToString(CultureInfo.InvariantCulture))));
         }
 
         foreach (var m in missed)

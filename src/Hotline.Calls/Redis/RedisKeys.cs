@@ -19,6 +19,7 @@ public sealed class RedisKeys
     internal const string ReadySegment = "ready:";
     internal const string AgentSegment = "agent:";
     internal const string AgentSkillsSegment = "agentskills:";
+    internal const string AgentRankSegment = "agentrank:";
     internal const string MissedCallSegment = "missedcall:";
     internal const string MissedName = "missed";
     internal const string SkillsName = "skills";
@@ -55,7 +56,8 @@ public sealed class RedisKeys
     /// <summary>ZSET callId → enqueue ms: the same calls by age, for "longest wait" when priorities reorder the queue.</summary>
     public RedisKey WaitingSince(string skill) => Root + WaitingSinceSegment + skill;
 
-    /// <summary>ZSET agentId → idle-since ms: ready agents having the skill, longest idle first.</summary>
+    /// <summary>ZSET agentId → ready score: ready agents having the skill, longest idle first (score = idle-since ms); in a level-first
+    /// group highest level first (score = <see cref="CallQueueRules.ReadyOffset"/> + idle-since ms).</summary>
     public RedisKey Ready(string skill) => Root + ReadySegment + skill;
 
     /// <summary>HASH: an agent's state (fields <c>status reason since idle call</c>).</summary>
@@ -63,6 +65,10 @@ public sealed class RedisKeys
 
     /// <summary>HASH skill → level: the agent's skills.</summary>
     public RedisKey AgentSkills(string agentId) => Root + AgentSkillsSegment + agentId;
+
+    /// <summary>HASH skill → ready-score offset (<see cref="CallQueueRules.ReadyOffset"/>), only the agent's level-first skills; written
+    /// when the agent is made ready, so that an agent back in line (abandoned offer) gets the same place.</summary>
+    public RedisKey AgentRank(string agentId) => Root + AgentRankSegment + agentId;
 
     /// <summary>
     /// ZSET, derived from the waiting queues: the head call of each non-empty <see cref="Waiting"/> queue, member
@@ -118,6 +124,7 @@ public sealed class RedisKeys
         Builder("kReady", ReadySegment);
         Builder("kAgent", AgentSegment);
         Builder("kAgentSkills", AgentSkillsSegment);
+        Builder("kAgentRank", AgentRankSegment);
         Builder("kMissedCall", MissedCallSegment);
         Fixed("kSkills", SkillsName);
         Fixed("kAgents", AgentsName);

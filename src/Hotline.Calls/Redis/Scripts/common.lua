@@ -8,10 +8,23 @@ local function leaveReadySets(agentId)
   end
 end
 
--- Makes the agent Ready, idle since `idle`, in the ready set of each of its skills.
+-- The agent's ready-score offsets (level-first skills only; see agentrank), as a table skill -> number.
+local function rankOffsets(agentId)
+  local r = redis.call('HGETALL', kAgentRank(agentId))
+  local t = {}
+  for i = 1, #r, 2 do
+    t[r[i]] = tonumber(r[i + 1])
+  end
+  return t
+end
+
+-- Makes the agent Ready, idle since `idle`, in the ready set of each of its skills: scored `idle` (longest idle first), or in a
+-- level-first group offset + idle (highest level, then longest idle; below 2^47, printed exactly by Lua's %.17g).
 local function becomeReady(agentId, idle)
+  local rank = rankOffsets(agentId)
   for _, s in ipairs(redis.call('HKEYS', kAgentSkills(agentId))) do
-    redis.call('ZADD', kReady(s), idle, agentId)
+    local o = rank[s]
+    redis.call('ZADD', kReady(s), o and o + tonumber(idle) or idle, agentId)
   end
   redis.call('HSET', kAgent(agentId), 'status', 'Ready', 'reason', '', 'since', idle, 'idle', idle, 'call', '')
 end

@@ -1,4 +1,4 @@
--- ARGV: root, aliveMarker, agentCount, missedCount, then per agent 5 fields: agentId, status, reason, sinceMs, skills ("skill\tlevel" lines),
+-- ARGV: root, aliveMarker, agentCount, missedCount, then per agent 5 fields: agentId, status, reason, sinceMs, skills ("skill\tlevel\treadyOffset" lines),
 -- then per 漏接回拨 entry 12 fields: callId caller dialled skill enqMs missedMs reason agent claimedBy claimedAtMs attempts result,
 -- then per call 11 fields:
 --   callId, skill, score, enqueuedMs, priority, caller, dialled, attrsJson, agentId ('' = waiting), connectedMs, agentSkills ("\n"-joined)
@@ -53,8 +53,12 @@ end
 for i = 5, firstMissed - 1, 5 do
   local agent, status, reason, since, skills = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   if redis.call('EXISTS', kAgent(agent)) == 0 then
-    for s, level in string.gmatch(skills, '([^\t\n]+)\t([^\n]+)') do
+    redis.call('DEL', kAgentRank(agent))
+    for s, level, offset in string.gmatch(skills, '([^\t\n]+)\t([^\t\n]+)\t([^\n]+)') do
       redis.call('HSET', kAgentSkills(agent), s, level)
+      if offset ~= '0' then
+        redis.call('HSET', kAgentRank(agent), s, offset)
+      end
       redis.call('SADD', kSkills, s)
     end
     redis.call('SADD', kAgents, agent)

@@ -1,4 +1,4 @@
--- ARGV: root, agentId, nowMs, then skill, level pairs
+-- ARGV: root, agentId, nowMs, then skill, level, readyOffset triples (offset '0' unless the skill is level-first)
 -- Returns 0 while the agent is Reserved or OnCall; else 1: Ready with these skills, idle since now
 -- (an agent already Ready keeps its idle time).
 local id, now = ARGV[2], ARGV[3]
@@ -11,9 +11,14 @@ if status == 'Ready' then
   idle = redis.call('HGET', kAgent(id), 'idle')
   leaveReadySets(id)
 end
-redis.call('DEL', kAgentSkills(id))
-for i = 4, #ARGV, 2 do
+redis.call('DEL', kAgentSkills(id), kAgentRank(id))
+for i = 4, #ARGV, 3 do
   redis.call('HSET', kAgentSkills(id), ARGV[i], ARGV[i + 1])
+  if ARGV[i + 2] ~= '0' then
+    redis.call('HSET', kAgentRank(id), ARGV[i], ARGV[i + 2])
+  else
+    redis.call('HDEL', kAgentRank(id), ARGV[i]) -- a skill listed twice: the last one wins, as for its level
+  end
   redis.call('SADD', kSkills, ARGV[i])
 end
 redis.call('SADD', kAgents, id)

@@ -57,10 +57,14 @@ for _, a in ipairs(redis.call('SMEMBERS', kAgents)) do
   elseif f[2] ~= '' then
     bad('agent ' .. a .. ' (' .. f[1] .. ') still names call ' .. f[2])
   end
+  local rank = rankOffsets(a)
+  for s in pairs(rank) do
+    if redis.call('HEXISTS', kAgentSkills(a), s) == 0 then bad('agent ' .. a .. ' ranked for ' .. s .. ' without the skill') end
+  end
   for _, s in ipairs(redis.call('HKEYS', kAgentSkills(a))) do
     local score = redis.call('ZSCORE', kReady(s), a)
     if f[1] == 'Ready' then
-      if not score or tonumber(score) ~= tonumber(f[3]) then bad('ready agent ' .. a .. ' not in line for ' .. s) end
+      if not score or tonumber(score) ~= (rank[s] or 0) + tonumber(f[3]) then bad('ready agent ' .. a .. ' not in line for ' .. s) end
     elseif score then
       bad('agent ' .. a .. ' (' .. f[1] .. ') in ready:' .. s)
     end
