@@ -29,6 +29,13 @@ public sealed class SimulatorOptions
 
     /// <summary>Whether <c>AddSimulatorTelephony</c> starts generating traffic with the host.</summary>
     public bool AutoStart { get; set; } = true;
+
+    /// <summary>
+    /// How many trunks deliver events at once. 1 (the default): one event at a time, in order. N: each call's events go, in
+    /// order, through one of N lanes chosen by its call id, and the lanes publish concurrently, as a platform with several
+    /// trunks or adapter connections would. Calls on different lanes may then be recorded a moment out of arrival order.
+    /// </summary>
+    public int PublishLanes { get; set; } = 1;
 }
 
 /// <summary>
@@ -138,7 +145,7 @@ public sealed class SimulatedTelephony : ITelephonyControl
             throw new InvalidOperationException("The simulator is already running.");
         }
 
-        var pump = PumpAsync(session.Outbox.Reader, sink, ct);
+        var pump = PumpAsync(session.Outbox.Reader, sink, Math.Clamp(options.PublishLanes, 1, 64), ct);
         try
         {
             await PlayTrafficAsync(session, ct);
@@ -204,11 +211,38 @@ public sealed class SimulatedTelephony : ITelephonyControl
         }
     }
 
-    private static async Task PumpAsync(ChannelReader<CallEvent> reader, ICallEventSink sink, CancellationToken ct)
+    private static async Task PumpAsync(ChannelReader<CallEvent> reader, ICallEventSink sink, int lanes, CancellationToken ct)
     {
-        await foreach (var e in reader.ReadAllAsync(ct))
+        if (lanes == 1)
         {
-            await sink.PublishAsync(e, ct);
+            await foreach (var e in reader.ReadAllAsync(ct))
+            {
+                await sink.PublishAsync(e, ct);
+            }
+            return;
+        }
+
+        // One call always takes the same lane, so its events stay in order; different calls are published concurrently.
+        var channels = Enumerable.Range(0, lanes).Select(_ => Channel.CreateUnbounded<CallEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true })).ToArray();
+        var workers = channels.Select(c => Task.Run(async () =>
+        {
+            await foreach (var e in c.Reader.ReadAllAsync(ct))
+            {
+                await sink.PublishAsync(e, ct);
+            }
+        }, ct)).ToArray();
+        try
+        {
+            await foreach (var e in reader.ReadAllAsync(ct))
+            {
+                var lane = (int)((uint)StringComparer.Ordinal.GetHashCode(e.CallId) % (uint)lanes);
+                channels[lane].Writer.TryWrite(e);
+            }
+        }
+        finally
+        {
+            foreach (var c in channels) c.Writer.TryComplete();
+            await Task.WhenAll(workers);
         }
     }
 

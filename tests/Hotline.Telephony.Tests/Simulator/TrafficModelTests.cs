@@ -98,6 +98,52 @@ public sealed class SimulatedTelephonyTests
         Assert.Equal(0, sim.LiveCalls);
     }
 
+    /// <summary>Records every event and how many publishes were in flight at once; each publish takes a few milliseconds, like an append.</summary>
+    private sealed class SlowSink : ICallEventSink
+    {
+        private int _inFlight;
+
+        public int MaxInFlight;
+
+        public RecordingSink Recorded { get; } = new();
+
+        public async Task PublishAsync(CallEvent e, CancellationToken ct)
+        {
+            var now = Interlocked.Increment(ref _inFlight);
+            InterlockedMax(ref MaxInFlight, now);
+            await Task.Delay(5, ct);
+            await Recorded.PublishAsync(e, ct);
+            Interlocked.Decrement(ref _inFlight);
+        }
+
+        private static void InterlockedMax(ref int target, int value)
+        {
+            int seen;
+            while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen) { }
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    public async Task Publish_lanes_keep_each_calls_events_in_order_and_publish_different_calls_at_once(int lanes)
+    {
+        var sink = new SlowSink();
+        var sim = new SimulatedTelephony();
+        using var stop = new CancellationTokenSource();
+        var run = sim.RunAsync(sink, TimeProvider.System, new SimulatorOptions { Traffic = new TrafficProfile { CallsPerDay = 0 }, PublishLanes = lanes }, stop.Token);
+        var ids = Enumerable.Range(1, 40).Select(n => $"lane-{n}").ToList();
+        foreach (var id in ids) sim.Inject(sim.NewCall("13800138000", callId: id, patience: TimeSpan.FromMilliseconds(50)));
+
+        foreach (var id in ids) await sink.Recorded.WaitForAsync<CallAbandoned>(id, timeout: TimeSpan.FromSeconds(30));
+        Assert.All(ids, id => Assert.Equal(["CallOffered", "CallAbandoned"], sink.Recorded.KindsFor(id)));
+        if (lanes == 1) Assert.Equal(1, sink.MaxInFlight);
+        else Assert.True(sink.MaxInFlight > 1, $"at most {sink.MaxInFlight} publish at once over {lanes} lanes");
+
+        await stop.CancelAsync();
+        await run;
+    }
+
     [Fact]
     public async Task An_unanswered_ring_fails_with_no_answer_and_the_call_stays_queued()
     {
