@@ -91,8 +91,8 @@ public sealed class UserDirectory
     public static void SeedDemo(UserDirectory users)
     {
         users.Add(new UserAccount("agent1", "agent1", "张晓燕", [Roles.Agent], "hotline") { Skills = ["普通话", "方言", "适老化"] }, DemoPassword);
-        users.Add(new UserAccount("agent2", "agent2", "李明", [Roles.Agent], "hotline") { Skills = ["普通话", "English", "企业专线"] }, DemoPassword);
-        users.Add(new UserAccount("agent3", "agent3", "孙丽", [Roles.Agent], "hotline") { Skills = ["普通话", "方言"] }, DemoPassword);
+        users.Add(new UserAccount("agent2", "agent2", "李明", [Roles.Agent], "hotline") { Skills = ["普通话", "English", "企业专线:3"] }, DemoPassword);
+        users.Add(new UserAccount("agent3", "agent3", "孙丽", [Roles.Agent], "hotline") { Skills = ["普通话:2", "方言", "企业专线:1"] }, DemoPassword);
         users.Add(new UserAccount("super1", "super1", "王芳", [Roles.Supervisor], "hotline"), DemoPassword);
         users.Add(new UserAccount("disp1", "disp1", "赵强", [Roles.Dispatcher], "hotline"), DemoPassword);
         users.Add(new UserAccount("handler1", "handler1", "陈刚", [Roles.Handler], "zjj"), DemoPassword);

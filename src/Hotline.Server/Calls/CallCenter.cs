@@ -54,6 +54,18 @@ public sealed class CallCenter(
         return options.Overflow.Count > 0;
     }
 
+    // The "highest level first" groups come from configuration too; the queue orders their ready agents by level, then idle time.
+    private readonly bool _levelFirstApplied = ApplyLevelFirst(queue, callsOptions.Value);
+
+    private static bool ApplyLevelFirst(ICallQueue queue, CallsOptions options)
+    {
+        queue.UseLevelFirst([.. options.LevelFirstSkills.Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()).Distinct(StringComparer.Ordinal)]);
+        return options.LevelFirstSkills.Count > 0;
+    }
+
+    /// <summary>Whether level-first skill groups are configured (diagnostics).</summary>
+    public bool LevelFirstConfigured => _levelFirstApplied;
+
     /// <summary>Whether overflow rules are configured (diagnostics).</summary>
     public bool OverflowConfigured => _overflowApplied;
 
@@ -469,7 +481,22 @@ public sealed class CallCenter(
     private List<AgentSkill> SkillsOf(string agentId)
     {
         var user = users.Find(agentId);
-        return (user?.Skills is { Count: > 0 } s ? s : [DefaultSkill]).Select(x => new AgentSkill(x)).ToList();
+        return (user?.Skills is { Count: > 0 } s ? s : [DefaultSkill]).Select(ParseSkill).ToList();
+    }
+
+    /// <summary>
+    /// A configured user skill: <c>"企业专线:3"</c> is the group 企业专线 at level 3, a bare <c>"普通话"</c> is level 1. A level outside
+    /// 1–9 is clamped into it; a suffix that is not a number is part of the name.
+    /// </summary>
+    public static AgentSkill ParseSkill(string configured)
+    {
+        var colon = configured.LastIndexOf(':');
+        if (colon > 0 && int.TryParse(configured.AsSpan(colon + 1), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var level))
+        {
+            return new AgentSkill(configured[..colon].Trim(), Math.Clamp(level, CallQueueRules.MinLevel, CallQueueRules.MaxLevel));
+        }
+
+        return new AgentSkill(configured.Trim());
     }
 
     /// <summary>The wrap-up maximum: an agent still in wrap-up <see cref="CallsOptions.WrapUpMaxSeconds"/> after its call ended is made ready.</summary>

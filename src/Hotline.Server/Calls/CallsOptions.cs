@@ -14,6 +14,12 @@ public sealed class CallsOptions
     /// </summary>
     public List<OverflowOptions> Overflow { get; set; } = [];
 
+    /// <summary>
+    /// Skill groups that offer calls "highest level first": among ready agents the highest level (a user skill <c>"企业专线:3"</c>; a bare
+    /// name is level 1) gets the call, then the longest idle. Other groups: longest idle only (environment: Hotline__Calls__LevelFirstSkills__0=企业专线).
+    /// </summary>
+    public List<string> LevelFirstSkills { get; set; } = [];
+
     /// <summary>Offer the caller a callback when the expected wait (<see cref="CallStats.ExpectedWaitSeconds"/>) is longer than this. 0 = never.</summary>
     public int CallbackOfferWaitSeconds { get; set; } = 120;
 
