@@ -14,10 +14,8 @@ end
 redis.call('DEL', kAgentSkills(id), kAgentRank(id))
 for i = 4, #ARGV, 3 do
   redis.call('HSET', kAgentSkills(id), ARGV[i], ARGV[i + 1])
-  if ARGV[i + 2] ~= '0' then
+  if ARGV[i + 2] ~= '0' then -- a level-first skill (never '0' for it): listed twice, the last level wins
     redis.call('HSET', kAgentRank(id), ARGV[i], ARGV[i + 2])
-  else
-    redis.call('HDEL', kAgentRank(id), ARGV[i]) -- a skill listed twice: the last one wins, as for its level
   end
   redis.call('SADD', kSkills, ARGV[i])
 end
