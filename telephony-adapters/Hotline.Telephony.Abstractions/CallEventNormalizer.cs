@@ -20,6 +20,13 @@ public sealed class CallEventNormalizerOptions
 
     /// <summary>How many calls' states are remembered (oldest forgotten first).</summary>
     public int CallCapacity { get; set; } = 50_000;
+
+    /// <summary>
+    /// How many calls may be published at once (default 64). Events are serialised per call (the call id picks one of this
+    /// many gates), so each call's events reach the server one at a time, in the order decided here, while different calls go
+    /// through concurrently. 1 serialises everything (one event at a time).
+    /// </summary>
+    public int Concurrency { get; set; } = 64;
 }
 
 /// <summary>
@@ -34,7 +41,10 @@ public sealed class CallEventNormalizerOptions
 /// <item>events of a call never offered (the adapter started mid-call) pass through.</item>
 /// </list>
 /// Memory is bounded: both the id set and the call table forget their oldest entries first.
-/// Publishing is serialised so the inner sink sees each call's events in the order decided here.
+/// Publishing is serialised <b>per call</b> (one gate per call id, out of <see cref="CallEventNormalizerOptions.Concurrency"/>),
+/// so the inner sink sees each call's events one at a time in the order decided here, and a re-delivery waits for the
+/// original's outcome; events of different calls are published concurrently (the server's appends of several calls then
+/// share one group commit).
 /// </summary>
 public sealed class CallEventNormalizer : ICallEventSink, IDisposable
 {
@@ -43,7 +53,8 @@ public sealed class CallEventNormalizer : ICallEventSink, IDisposable
     private readonly ICallEventSink _inner;
     private readonly BoundedMap<string, bool> _seen;
     private readonly BoundedMap<string, Phase> _calls;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _state = new();
+    private readonly SemaphoreSlim[] _gates;
     private long _published, _duplicates, _ignored;
 
     public CallEventNormalizer(ICallEventSink inner, CallEventNormalizerOptions? options = null)
@@ -53,6 +64,16 @@ public sealed class CallEventNormalizer : ICallEventSink, IDisposable
         _inner = inner;
         _seen = new BoundedMap<string, bool>(options.EventIdCapacity);
         _calls = new BoundedMap<string, Phase>(options.CallCapacity);
+        _gates = [.. Enumerable.Range(0, Math.Clamp(options.Concurrency, 1, 4096)).Select(_ => new SemaphoreSlim(1, 1))];
+    }
+
+    // The same call id always takes the same gate (a stable hash, not the per-process randomised one).
+    private SemaphoreSlim GateOf(string callId)
+    {
+        if (_gates.Length == 1) return _gates[0];
+        var h = 2166136261u;
+        foreach (var c in callId) h = (h ^ c) * 16777619u;
+        return _gates[h % (uint)_gates.Length];
     }
 
     public long Published => Interlocked.Read(ref _published);
@@ -62,7 +83,7 @@ public sealed class CallEventNormalizer : ICallEventSink, IDisposable
     /// <summary>Whether an event id is still remembered (used by adapters to answer "duplicate" to a caller).</summary>
     public bool HasSeen(string eventId)
     {
-        lock (_seen) { return _seen.ContainsKey(eventId); }
+        lock (_state) { return _seen.ContainsKey(eventId); }
     }
 
     public async Task PublishAsync(CallEvent e, CancellationToken ct) => await PublishWithVerdictAsync(e, ct);
@@ -70,10 +91,13 @@ public sealed class CallEventNormalizer : ICallEventSink, IDisposable
     public async Task<NormalizerVerdict> PublishWithVerdictAsync(CallEvent e, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(e);
-        await _gate.WaitAsync(ct);
+        var gate = GateOf(e.CallId);
+        await gate.WaitAsync(ct);
         try
         {
-            var verdict = Decide(e, out var previous);
+            NormalizerVerdict verdict;
+            Phase? previous;
+            lock (_state) verdict = Decide(e, out previous);
             switch (verdict)
             {
                 case NormalizerVerdict.Published:
@@ -100,21 +124,19 @@ public sealed class CallEventNormalizer : ICallEventSink, IDisposable
         }
         finally
         {
-            _gate.Release();
+            gate.Release();
         }
     }
 
+    // Under _state (the maps are not thread-safe; the call's gate keeps its events in order).
     private NormalizerVerdict Decide(CallEvent e, out Phase? previous)
     {
         previous = null;
-        lock (_seen)
+        if (_seen.ContainsKey(e.EventId))
         {
-            if (_seen.ContainsKey(e.EventId))
-            {
-                return NormalizerVerdict.Duplicate;
-            }
-            _seen.Set(e.EventId, true);
+            return NormalizerVerdict.Duplicate;
         }
+        _seen.Set(e.EventId, true);
 
         Phase? phase = _calls.TryGetValue(e.CallId, out var current) ? current : null;
         previous = phase;
@@ -152,18 +174,24 @@ public sealed class CallEventNormalizer : ICallEventSink, IDisposable
 
     private void Forget(CallEvent e, Phase? previous)
     {
-        lock (_seen) { _seen.Remove(e.EventId); }
-        if (previous is { } p)
+        lock (_state)
         {
-            _calls.Set(e.CallId, p);
-        }
-        else
-        {
-            _calls.Remove(e.CallId);
+            _seen.Remove(e.EventId);
+            if (previous is { } p)
+            {
+                _calls.Set(e.CallId, p);
+            }
+            else
+            {
+                _calls.Remove(e.CallId);
+            }
         }
     }
 
-    public void Dispose() => _gate.Dispose();
+    public void Dispose()
+    {
+        foreach (var gate in _gates) gate.Dispose();
+    }
 }
 
 /// <summary>A dictionary that forgets its oldest keys when full. Not thread-safe.</summary>

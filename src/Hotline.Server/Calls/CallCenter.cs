@@ -134,31 +134,48 @@ public sealed class CallCenter(
             ["elderly"] = o.Elderly ? "1" : "0",
             ["repeat"] = repeat ? "1" : "0",
         };
-        // Record first: once the queue holds the call, the record already does too.
-        await RecordAsync(o.CallId, new CallQueued(o.CallId, o.CallerNumber, o.DialledNumber, skill, priority, o.IvrPath, o.Elderly, repeat, o.Source, o.OccurredAt), "queued", ct);
+        // Record first: once the queue holds the call, the record already does too. The callback offer (when the expected wait is
+        // long) is decided before the enqueue and written in the same append, so a call's entry is one group-committed write.
+        var queued = new CallQueued(o.CallId, o.CallerNumber, o.DialledNumber, skill, priority, o.IvrPath, o.Elderly, repeat, o.Source, o.OccurredAt);
+        var callbackOffer = await CallbackOfferIfLongWaitAsync(o.CallId, skill, ct);
+        if (callbackOffer is null) await RecordAsync(o.CallId, queued, "queued", ct);
+        else await RecordAsync(o.CallId, [(queued, "queued"), (callbackOffer, "callback-offered")], ct);
         await queue.EnqueueAsync(new QueuedCall(o.CallId, o.CallerNumber, o.DialledNumber, skill, priority, o.OccurredAt, attributes), ct);
         Signal();
-        await OfferCallbackIfLongWaitAsync(o.CallId, skill, ct);
     }
 
     // ---- callback offer (virtual queue entry) ----
 
     /// <summary>
-    /// When the expected wait (<see cref="CallStats.ExpectedWaitSeconds"/>) of a call just queued is over
-    /// <see cref="CallsOptions.CallbackOfferWaitSeconds"/>, the offer is recorded (<see cref="CallbackOffered"/>); the platform's queue
-    /// prompt offers it to the caller, whose acceptance comes back as the DTMF digit <see cref="CallsOptions.CallbackAcceptDigit"/>.
+    /// When the expected wait (<see cref="CallStats.ExpectedWaitSeconds"/>) of a call entering its group is over
+    /// <see cref="CallsOptions.CallbackOfferWaitSeconds"/>, the offer to record with its <see cref="CallQueued"/>
+    /// (<see cref="CallbackOffered"/>); the platform's queue prompt offers it to the caller, whose acceptance comes back as the DTMF
+    /// digit <see cref="CallsOptions.CallbackAcceptDigit"/>. Read before the call is enqueued: the group's waiting calls are the
+    /// ones ahead of it. Today's handle time comes from figures at most a second old (<see cref="HandleFigures"/>).
     /// </summary>
-    private async Task OfferCallbackIfLongWaitAsync(string callId, string skill, CancellationToken ct)
+    private async Task<CallbackOffered?> CallbackOfferIfLongWaitAsync(string callId, string skill, CancellationToken ct)
     {
         var threshold = callsOptions.Value.CallbackOfferWaitSeconds;
-        if (threshold <= 0) return;
+        if (threshold <= 0) return null;
         var now = time.GetUtcNow();
         var snapshot = await queue.GetSnapshotAsync(now, ct);
         var group = snapshot.Skills.FirstOrDefault(s => s.Skill == skill);
-        // The call itself is counted in the group's waiting calls: those ahead of it are one fewer.
-        var ewt = CallStats.ExpectedWaitSeconds(Math.Max(0, (group?.Waiting ?? 1) - 1), group?.ReadyAgents ?? 0, group?.StaffedAgents ?? 0, stats.Today(now), callsOptions.Value.DefaultHandleSeconds);
-        if (ewt <= threshold) return;
-        await RecordAsync(callId, new CallbackOffered(callId, ewt, now), "callback-offered", ct);
+        var ewt = CallStats.ExpectedWaitSeconds(group?.Waiting ?? 0, group?.ReadyAgents ?? 0, group?.StaffedAgents ?? 0, HandleFigures(now), callsOptions.Value.DefaultHandleSeconds);
+        return ewt <= threshold ? null : new CallbackOffered(callId, ewt, now);
+    }
+
+    // Today's figures for the expected wait's handle time: folding every call of the day for each call that enters would cost
+    // O(calls today) per call; the average talk and wrap-up move slowly, so figures up to a second old serve.
+    private sealed record CachedFigures(long At, TodayFigures Figures);
+
+    private volatile CachedFigures? _handleFigures;
+
+    private TodayFigures HandleFigures(DateTimeOffset now)
+    {
+        if (_handleFigures is { } cached && now.UtcTicks - cached.At is >= 0 and < TimeSpan.TicksPerSecond) return cached.Figures;
+        var figures = stats.Today(now);
+        _handleFigures = new CachedFigures(now.UtcTicks, figures);
+        return figures;
     }
 
     /// <summary>The caller accepted the callback offer: the call stays at its place as a virtual entry; the caller's hang-up no longer
@@ -198,10 +215,13 @@ public sealed class CallCenter(
         var placement = await GetCallAsync(callId, ct);
         var now = time.GetUtcNow();
         if (placement is null || !await queue.AbandonAsync(callId, now, ct)) return;
-        await RecordAsync(callId, new CallAbandonedInQueue(callId, Math.Max(0, (now - placement.Call.EnqueuedAt).TotalSeconds), now), "abandoned", ct);
-        // The queue put it on the 漏接回拨 list in the same step; the record says so too.
+        // The queue put it on the 漏接回拨 list in the same step; the record says so too, in the same append.
         var reason = placement.Stage == CallStage.Reserved ? CallQueueRules.MissedReason : CallQueueRules.AbandonedReason;
-        await RecordAsync(callId, new MissedCallListed(callId, placement.Call.Caller, reason, placement.AgentId, now), "missed-listed", ct);
+        await RecordAsync(callId,
+        [
+            (new CallAbandonedInQueue(callId, Math.Max(0, (now - placement.Call.EnqueuedAt).TotalSeconds), now), "abandoned"),
+            (new MissedCallListed(callId, placement.Call.Caller, reason, placement.AgentId, now), "missed-listed"),
+        ], ct);
         await PushMissedChangedAsync(callId, "listed", ct);
         if (placement.AgentId is { } agentId)
         {
@@ -618,6 +638,26 @@ public sealed class CallCenter(
         var data = serializer.ToEventData(record, DeterministicId.From("call", callId, key), new EventMetadata("acd", null, null, time.GetUtcNow()));
         await store.AppendAsync("call-" + callId, ExpectedRevision.Any, [data], ct);
         stats.Apply(record);
+    }
+
+    /// <summary>
+    /// Several records of one call step (entry + callback offer, abandon + 漏接回拨 listing) in one append: one group-committed write,
+    /// all or none. Ids are deterministic per key, so a retried step is a no-op; if only some of them were written before (a retry
+    /// after a step that wrote fewer records), the store refuses the batch and each is appended on its own, idempotently.
+    /// </summary>
+    private async Task RecordAsync(string callId, IReadOnlyList<(ICallRecord Record, string Key)> records, CancellationToken ct)
+    {
+        var at = time.GetUtcNow();
+        var data = records.Select(r => serializer.ToEventData(r.Record, DeterministicId.From("call", callId, r.Key), new EventMetadata("acd", null, null, at))).ToList();
+        try
+        {
+            await store.AppendAsync("call-" + callId, ExpectedRevision.Any, data, ct);
+        }
+        catch (WrongExpectedVersionException)
+        {
+            foreach (var one in data) await store.AppendAsync("call-" + callId, ExpectedRevision.Any, [one], ct);
+        }
+        foreach (var (record, _) in records) stats.Apply(record);
     }
 
     private async Task RecordAgentAsync(AgentState state, CancellationToken ct)
