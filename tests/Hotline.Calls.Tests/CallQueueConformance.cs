@@ -355,6 +355,28 @@ public abstract partial class CallQueueConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Longest_wait_is_the_oldest_call_whatever_the_priorities_say()
+    {
+        // Priorities reorder the queue: the head (p 9, enqueued at 5) is not the call waiting longest (p 0, at 2).
+        await Queue.EnqueueAsync(Call("old", 2));
+        await Queue.EnqueueAsync(Call("vip", 5, priority: 9));
+        await Queue.EnqueueAsync(Call("low", 1, priority: -3));
+        await Queue.EnqueueAsync(Call("d1", 7, priority: 4, skill: Dialect));
+        var skills = (await Queue.GetSnapshotAsync(At(10))).Skills.ToDictionary(s => s.Skill);
+        Assert.Equal(TimeSpan.FromSeconds(9), skills[Mandarin].LongestWait);
+        Assert.Equal(TimeSpan.FromSeconds(3), skills[Dialect].LongestWait);
+
+        // The oldest leaves (abandoned), then a priority change keeps the enqueue time: the next oldest counts.
+        Assert.True(await Queue.AbandonAsync("low", At(11)));
+        Assert.True(await Queue.SetPriorityAsync("old", 20));
+        Assert.Equal(TimeSpan.FromSeconds(10), (await Queue.GetSnapshotAsync(At(12))).Skills.Single(s => s.Skill == Mandarin).LongestWait);
+        await ReadyAsync("a1", 12);
+        Assert.Equal("old", Assert.Single(await Queue.DispatchAsync(At(13), Ring, 1)).CallId);
+        Assert.Equal(TimeSpan.FromSeconds(9), (await Queue.GetSnapshotAsync(At(14))).Skills.Single(s => s.Skill == Mandarin).LongestWait);
+        await AssertHealthyAsync();
+    }
+
+    [Fact]
     public async Task Abandoning_a_reserved_call_makes_the_agent_ready_again_keeping_its_idle_time()
     {
         await ReadyAsync("a1", 5, Mandarin, Dialect);

@@ -188,7 +188,7 @@ public sealed class RedisMatchesInMemoryTests(RedisFixture redis) : IClassFixtur
             }
         }
 
-        await Both("snapshot", q => q.GetSnapshotAsync(now), s => string.Join(" ", s.Skills.OrderBy(k => k.Skill, StringComparer.Ordinal).Select(k => $"{k.Skill}:{k.Waiting}/{k.ReadyAgents}")) + $" reserved {s.Reserved} connected {s.Connected} missed {s.Missed}");
+        await Both("snapshot", q => q.GetSnapshotAsync(now), s => string.Join(" ", s.Skills.OrderBy(k => k.Skill, StringComparer.Ordinal).Select(k => $"{k.Skill}:{k.Waiting}/{k.ReadyAgents} wait {k.LongestWait.TotalMilliseconds}")) + $" reserved {s.Reserved} connected {s.Connected} missed {s.Missed}");
         Assert.Empty(await redisQueue.VerifyInvariantsAsync());
         Assert.True(offered >= 60, $"seed {seed}: only {offered} offers — the workload should exercise dispatch");
         Assert.True(overflow ? overflowed >= 10 : overflowed == 0, $"seed {seed}: {overflowed} offers overflowed");

@@ -15,7 +15,6 @@ public sealed class RedisKeys
     internal const string CallSegment = "call:";
     internal const string TombstoneSegment = "gone:";
     internal const string WaitingSegment = "waiting:";
-    internal const string WaitingSinceSegment = "waitsince:";
     internal const string ReadySegment = "ready:";
     internal const string AgentSegment = "agent:";
     internal const string AgentSkillsSegment = "agentskills:";
@@ -52,9 +51,6 @@ public sealed class RedisKeys
 
     /// <summary>ZSET callId → waiting score (priority desc, enqueue ms asc): the skill's queue in dispatch order.</summary>
     public RedisKey Waiting(string skill) => Root + WaitingSegment + skill;
-
-    /// <summary>ZSET callId → enqueue ms: the same calls by age, for "longest wait" when priorities reorder the queue.</summary>
-    public RedisKey WaitingSince(string skill) => Root + WaitingSinceSegment + skill;
 
     /// <summary>ZSET agentId → ready score: ready agents having the skill, longest idle first (score = idle-since ms); in a level-first
     /// group highest level first (score = <see cref="CallQueueRules.ReadyOffset"/> + idle-since ms).</summary>
@@ -120,7 +116,6 @@ public sealed class RedisKeys
         Builder("kCall", CallSegment);
         Builder("kGone", TombstoneSegment);
         Builder("kWaiting", WaitingSegment);
-        Builder("kWaitingSince", WaitingSinceSegment);
         Builder("kReady", ReadySegment);
         Builder("kAgent", AgentSegment);
         Builder("kAgentSkills", AgentSkillsSegment);

@@ -59,7 +59,7 @@ end
 -- The head of every non-empty waiting queue is also on `heads` (member callId .. '\0' .. skill, the head's waiting
 -- score), so dispatch reads the best head of all skills with one command instead of one per skill. ZSET order is
 -- score, then member bytes: the lower call id first on equal scores, the same tie-break as dispatch.
--- waitAdd / waitRemove are the only writers of waiting:{skill}, waitsince:{skill} and heads.
+-- waitAdd / waitRemove are the only writers of waiting:{skill} and heads.
 -- Cost notes (callgrind on redis-server 7.0): a redis.call costs ~6k instructions, a number passed as an argument ~2k
 -- (Lua formats it with printf), a score returned by WITHSCORES ~2k, a Lua string or table built per run ~1-5k with
 -- its share of GC. Hence string literals for ranks, and few calls, strings and tables on the dispatch path.
@@ -68,10 +68,9 @@ local function headMember(skill, callId)
 end
 
 -- Puts a call that is not in waiting:{skill} there (score: the string stored in the call's `score` field).
-local function waitAdd(skill, callId, score, enq)
+local function waitAdd(skill, callId, score)
   local w = kWaiting(skill)
   redis.call('ZADD', w, score, callId)
-  redis.call('ZADD', kWaitingSince(skill), enq, callId)
   if redis.call('ZRANK', w, callId) == 0 then
     local old = redis.call('ZRANGE', w, '1', '1')[1]
     if old then
@@ -85,7 +84,6 @@ end
 local function waitRemove(skill, callId)
   local w = kWaiting(skill)
   redis.call('ZREM', w, callId)
-  redis.call('ZREM', kWaitingSince(skill), callId)
   if redis.call('ZREM', kHeads, headMember(skill, callId)) == 1 then
     local h = redis.call('ZRANGE', w, '0', '0', 'WITHSCORES')
     if h[1] then
@@ -97,8 +95,8 @@ end
 -- A reserved call goes back to its skill queue at its original place (same score, same enqueue time).
 local function requeue(callId)
   local c = kCall(callId)
-  local f = redis.call('HMGET', c, 'skill', 'score', 'enq')
+  local f = redis.call('HMGET', c, 'skill', 'score')
   redis.call('ZREM', kReservations, callId)
-  waitAdd(f[1], callId, f[2], f[3])
+  waitAdd(f[1], callId, f[2])
   redis.call('HSET', c, 'stage', 'Waiting', 'agent', '', 'offered', '', 'expires', '')
 end

@@ -6,6 +6,6 @@ if redis.call('EXISTS', kCall(id)) == 1 or redis.call('EXISTS', kGone(id)) == 1 
 end
 redis.call('HSET', kCall(id), 'id', id, 'caller', ARGV[7], 'dialled', ARGV[8], 'skill', skill, 'prio', ARGV[6],
   'enq', enq, 'score', score, 'attrs', ARGV[9], 'stage', 'Waiting', 'agent', '', 'offered', '', 'expires', '')
-waitAdd(skill, id, score, enq)
+waitAdd(skill, id, score)
 redis.call('SADD', kSkills, skill)
 return 1

@@ -24,7 +24,7 @@ for i = firstCall, #ARGV, 11 do
       local cb = string.find(ARGV[i + 7], '"callback":"1"', 1, true) and '1' or ''
       redis.call('HSET', kCall(id), 'id', id, 'caller', ARGV[i + 5], 'dialled', ARGV[i + 6], 'skill', skill, 'prio', prio,
         'enq', enq, 'score', score, 'attrs', ARGV[i + 7], 'stage', 'Waiting', 'agent', '', 'offered', '', 'expires', '', 'cb', cb)
-      waitAdd(skill, id, score, enq)
+      waitAdd(skill, id, score)
     else
       redis.call('HSET', kCall(id), 'id', id, 'caller', ARGV[i + 5], 'dialled', ARGV[i + 6], 'skill', skill, 'prio', prio,
         'enq', enq, 'score', score, 'attrs', ARGV[i + 7], 'stage', 'Connected', 'agent', agent, 'offered', '', 'expires', '')

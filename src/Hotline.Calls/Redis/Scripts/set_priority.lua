@@ -9,7 +9,7 @@ if not f[1] or f[3] ~= enq then
 end
 if f[1] == 'Waiting' then
   waitRemove(f[2], id)
-  waitAdd(f[2], id, score, enq)
+  waitAdd(f[2], id, score)
 elseif f[1] ~= 'Reserved' then
   return 0
 end

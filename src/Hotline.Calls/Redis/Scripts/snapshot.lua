@@ -12,12 +12,31 @@ for _, a in ipairs(redis.call('SMEMBERS', kAgents)) do
     end
   end
 end
+-- The oldest enqueue time of a queue. score = -priority * 2^43 + enqueuedMs (CallQueueRules.WaitingScore), and within one
+-- priority band the queue is in arrival order, so the oldest call is the first of some band: one command per band (the
+-- distinct priorities waiting), whatever the queue's length. Returned as an integer reply ('' for an empty queue).
+local BAND = 8796093022208
+local function oldestEnq(w)
+  local oldest, from = '', '-inf'
+  while true do
+    local h = redis.call('ZRANGEBYSCORE', w, from, '+inf', 'WITHSCORES', 'LIMIT', '0', '1')
+    if #h == 0 then
+      return oldest
+    end
+    local score = tonumber(h[2])
+    local band = math.floor(score / BAND) * BAND
+    if oldest == '' or score - band < oldest then
+      oldest = score - band
+    end
+    from = string.format('%.17g', band + BAND) -- an integer below 2^53: printed exactly
+  end
+end
 local skills = redis.call('SMEMBERS', kSkills)
 table.sort(skills)
 local perSkill = {}
 for _, s in ipairs(skills) do
-  local oldest = redis.call('ZRANGE', kWaitingSince(s), 0, 0, 'WITHSCORES')
-  perSkill[#perSkill + 1] = { s, redis.call('ZCARD', kWaiting(s)), oldest[2] or '', redis.call('ZCARD', kReady(s)), staffed[s] or 0 }
+  local w = kWaiting(s)
+  perSkill[#perSkill + 1] = { s, redis.call('ZCARD', w), oldestEnq(w), redis.call('ZCARD', kReady(s)), staffed[s] or 0 }
 end
 local byStatus = {}
 for st, n in pairs(counts) do

@@ -9,13 +9,14 @@ local function put(id, where)
 end
 local heads = 0
 for _, s in ipairs(redis.call('SMEMBERS', kSkills)) do
-  local ids = redis.call('ZRANGE', kWaiting(s), 0, -1)
-  if #ids ~= redis.call('ZCARD', kWaitingSince(s)) then bad('waiting and waitsince differ for ' .. s) end
-  for _, id in ipairs(ids) do
+  local ids = redis.call('ZRANGE', kWaiting(s), 0, -1, 'WITHSCORES')
+  for i = 1, #ids, 2 do
+    local id, score = ids[i], tonumber(ids[i + 1])
     put(id, 'waiting:' .. s)
-    local f = redis.call('HMGET', kCall(id), 'stage', 'skill')
+    local f = redis.call('HMGET', kCall(id), 'stage', 'skill', 'enq')
     if f[1] ~= 'Waiting' or f[2] ~= s then bad('call ' .. id .. ' in waiting:' .. s .. ' has stage ' .. tostring(f[1])) end
-    if not redis.call('ZSCORE', kWaitingSince(s), id) then bad('call ' .. id .. ' missing from waitsince:' .. s) end
+    -- snapshot reads the enqueue time from the score (score = -priority * 2^43 + enqueuedMs)
+    if score - math.floor(score / 8796093022208) * 8796093022208 ~= tonumber(f[3]) then bad('call ' .. id .. ' in waiting:' .. s .. ' scored off its enqueue time') end
   end
   if #ids > 0 then
     heads = heads + 1
