@@ -18,6 +18,8 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
 
     private static readonly string[] Office = ["agent1", "super1", "disp1", "cb1", "admin"];
 
+    private static readonly string[] Dispatchers = ["disp1", "admin"];
+
     [Fact]
     public async Task Each_role_reaches_exactly_its_endpoint_classes()
     {
@@ -55,6 +57,55 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
                 ("calendar admin", HttpMethod.Get, "api/admin/calendar", null, null, ["admin"]),
                 ("jobs admin", HttpMethod.Get, "api/admin/jobs", null, null, ["admin"]),
                 ("unlock user", HttpMethod.Post, "api/admin/users/nobody/unlock", null, null, ["admin"]),
+
+                // Intake endings, dispatcher steps, the unit's steps and the layers on any open state.
+                ("answer directly", HttpMethod.Post, $"api/tickets/{undispatched}/answer-directly", new { text = "x" }, 99, Office),
+                ("out of scope", HttpMethod.Post, $"api/tickets/{undispatched}/out-of-scope", new { reasonCode = "other", referredTo = "x" }, 99, Office),
+                ("emergency transfer", HttpMethod.Post, $"api/tickets/{undispatched}/emergency-transfer", new { line = "110", note = "x" }, 99, Office),
+                ("hold dispatch", HttpMethod.Post, $"api/tickets/{undispatched}/hold-dispatch", new { reason = "x" }, 99, Dispatchers),
+                ("release hold", HttpMethod.Post, $"api/tickets/{undispatched}/release-hold", new { }, 99, Dispatchers),
+                ("merge", HttpMethod.Post, $"api/tickets/{undispatched}/merge", new { masterId = mine, reason = "x" }, 99, Dispatchers),
+                ("sub-dispatch", HttpMethod.Post, $"api/tickets/{mine}/sub-dispatch", new { unitId = "x" }, 99, ["handler1"]),
+                ("request return", HttpMethod.Post, $"api/tickets/{mine}/request-return", new { reason = "x" }, 99, ["handler1"]),
+                ("request extension", HttpMethod.Post, $"api/tickets/{mine}/request-extension", new { days = 1, reason = "x" }, 99, ["handler1"]),
+                ("first contact", HttpMethod.Post, $"api/tickets/{mine}/first-contact", new { }, 99, ["handler1"]),
+                ("decide return", HttpMethod.Post, $"api/tickets/{mine}/decide-return", new { approve = true }, 99, ["disp1", "handler1", "admin"]),
+                ("decide extension", HttpMethod.Post, $"api/tickets/{mine}/decide-extension", new { approve = true }, 99, ["disp1", "handler1", "admin"]),
+                ("progress note", HttpMethod.Post, $"api/tickets/{mine}/note", new { text = "x" }, 99, ["agent1", "super1", "disp1", "handler1", "cb1", "admin"]),
+                ("urge", HttpMethod.Post, $"api/tickets/{mine}/urge", new { reason = "x" }, 99, ["super1", "disp1", "admin"]),
+                ("supervise", HttpMethod.Post, $"api/tickets/{mine}/supervise", new { level = "yellow", reason = "x" }, 99, ["super1", "disp1", "admin"]),
+                ("schedule callback", HttpMethod.Post, $"api/tickets/{mine}/schedule-callback", new { }, 99, Dispatchers),
+                ("callback failed", HttpMethod.Post, $"api/tickets/{mine}/callback-failed", new { reason = "x" }, 99, ["cb1", "disp1", "admin"]),
+                ("reopen", HttpMethod.Post, $"api/tickets/{mine}/reopen", new { reason = "x" }, 99, Dispatchers),
+
+                // Read models and work lists outside the ticket resource.
+                ("another unit's inbox", HttpMethod.Get, "api/units/cgj/inbox", null, null, ["agent1", "super1", "disp1", "cb1", "leader1", "admin"]),
+                ("overdue tasks", HttpMethod.Get, "api/tasks/overdue", null, null, Users),
+                ("dispatch attention", HttpMethod.Get, "api/jobs/dispatch-attention", null, null, Dispatchers),
+                ("announcements", HttpMethod.Get, "api/announcements", null, null, Users),
+                ("password change", HttpMethod.Post, "api/auth/password", new { }, null, Users),
+
+                // Channels: drafts are the agents' side of SMS and mail; the outbox is watched by the office.
+                ("drafts", HttpMethod.Get, "api/drafts", null, null, Office),
+                ("complete a draft", HttpMethod.Post, $"api/drafts/{Guid.NewGuid()}/complete", new { }, null, Office),
+                ("outbox", HttpMethod.Get, "api/outbox", null, null, ["super1", "disp1", "leader1", "admin"]),
+                ("outbox retry", HttpMethod.Post, $"api/outbox/{Guid.NewGuid()}/retry", null, null, ["super1", "disp1", "admin"]),
+
+                // Knowledge base: agents search, units propose, the office approves.
+                ("knowledge search", HttpMethod.Get, "api/knowledge/search?q=x", null, null, Office),
+                ("knowledge items", HttpMethod.Get, "api/knowledge/items", null, null, Users),
+                ("knowledge propose", HttpMethod.Post, "api/knowledge/items", new { }, null, ["super1", "disp1", "handler1", "admin"]),
+                ("knowledge approve", HttpMethod.Post, $"api/knowledge/items/{Guid.NewGuid()}/approve", new { }, null, ["super1", "disp1", "admin"]),
+                ("knowledge synonyms", HttpMethod.Put, "api/knowledge/synonyms", "not an object", null, ["super1", "disp1", "admin"]),
+
+                // Leaders' reports and the rest of the admin area.
+                ("kpi", HttpMethod.Get, "api/reports/kpi", null, null, ["super1", "leader1", "admin"]),
+                ("report download", HttpMethod.Get, $"api/reports/{Guid.NewGuid()}/download", null, null, ["super1", "leader1", "admin"]),
+                ("audit trail", HttpMethod.Get, "api/admin/audit", null, null, ["admin"]),
+                ("endpoint list", HttpMethod.Get, "api/admin/endpoints", null, null, ["admin"]),
+                ("read models admin", HttpMethod.Get, "api/admin/read-models", null, null, ["admin"]),
+                ("read model lag", HttpMethod.Get, "api/jobs/read-model-lag", null, null, ["admin"]),
+                ("trigger a job", HttpMethod.Post, "api/admin/jobs/nogroup/nojob/trigger", null, null, ["admin"]),
             };
 
             var failures = new List<string>();
@@ -92,7 +143,7 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
             if (list["items"]!.AsArray().Any(x => (string?)x!["id"] == mine || (string?)x!["id"] == undispatched)) failures.Add("handler2 lists another unit's ticket");
 
             // Hubs: the agent console for agents, supervisors and admins; the wallboard hub for supervisors, leaders and admins.
-            foreach (var (hub, allowed) in new[] { ("hubs/agent", new[] { "agent1", "super1", "admin" }), ("hubs/supervisor", new[] { "super1", "leader1", "admin" }) })
+            foreach (var (hub, allowed) in new[] { ("hubs/agent", new[] { "agent1", "super1", "admin" }), ("hubs/supervisor", new[] { "super1", "leader1", "admin" }), ("hubs/notifications", Users) })
                 foreach (var user in Users)
                 {
                     var connected = true;
@@ -101,7 +152,7 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
                     if (connected != allowed.Contains(user)) failures.Add($"{hub}: {user} {(connected ? "connected" : "refused")}");
                 }
 
-            output.WriteLine($"{matrix.Length} endpoint classes × {Users.Length} roles + anonymous, 5 cross-unit probes, 2 hubs × {Users.Length} roles");
+            output.WriteLine($"{matrix.Length} endpoint classes × {Users.Length} roles + anonymous, 5 cross-unit probes, 3 hubs × {Users.Length} roles");
             Assert.True(failures.Count == 0, string.Join("\n", failures));
         }
         finally
