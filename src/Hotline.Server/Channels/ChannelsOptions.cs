@@ -5,8 +5,11 @@ public sealed class ChannelsOptions
 {
     public const string Section = "Hotline:Channels";
 
+    /// <summary>The development default of <see cref="SmsWebhookSecret"/>; the production profile refuses to start with it.</summary>
+    public const string DevelopmentSmsWebhookSecret = "dev-sms-secret";
+
     /// <summary>Shared secret the SMS operator sends as X-Sms-Secret on the inbound webhook.</summary>
-    public string SmsWebhookSecret { get; set; } = "dev-sms-secret";
+    public string SmsWebhookSecret { get; set; } = DevelopmentSmsWebhookSecret;
 
     /// <summary>Folder watched for .eml files (the mailbox's drop folder). Default: {DataDirectory}/maildrop.</summary>
     public string? MailDropDirectory { get; set; }

@@ -23,7 +23,8 @@ public static class SecurityModule
     public static IHostApplicationBuilder AddHotlineSecurity(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(HotlineOptions.Section).Get<HotlineOptions>() ?? new HotlineOptions();
-        if (builder.Environment.IsProduction()) ProductionGuard.Check(options);
+        if (builder.Environment.IsProduction())
+            ProductionGuard.Check(options, builder.Configuration.GetSection(Channels.ChannelsOptions.Section).Get<Channels.ChannelsOptions>() ?? new Channels.ChannelsOptions());
         var security = options.Security;
 
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(k =>
@@ -152,12 +153,14 @@ public static class SecurityModule
         });
 }
 
-/// <summary>The production profile (ASPNETCORE_ENVIRONMENT=Production) refuses development secrets and demo passwords.</summary>
+/// <summary>The production profile (ASPNETCORE_ENVIRONMENT=Production) refuses development secrets (signing key, SMS webhook secret) and demo passwords.</summary>
 public static class ProductionGuard
 {
-    public static void Check(HotlineOptions options)
+    public static void Check(HotlineOptions options, Channels.ChannelsOptions channels)
     {
         var problems = new List<string>();
+        if (string.IsNullOrEmpty(channels.SmsWebhookSecret) || channels.SmsWebhookSecret == Channels.ChannelsOptions.DevelopmentSmsWebhookSecret)
+            problems.Add("Hotline:Channels:SmsWebhookSecret is the development secret: set Hotline__Channels__SmsWebhookSecret to the secret agreed with the SMS operator.");
         if (string.IsNullOrEmpty(options.SigningKey) || options.SigningKey == HotlineOptions.DevelopmentSigningKey)
             problems.Add("Hotline:SigningKey is the development key: set Hotline__SigningKey to a random secret (openssl rand -base64 48).");
         else if (options.SigningKey.Length < 32)

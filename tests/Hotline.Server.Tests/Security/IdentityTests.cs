@@ -257,6 +257,7 @@ public sealed class IdentityTests(IdentityTests.Server fixture) : IClassFixture<
         }));
         Assert.Contains("SigningKey", refused.Message, StringComparison.Ordinal);
         Assert.Contains("Demo", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("SmsWebhookSecret", refused.Message, StringComparison.Ordinal);
 
         refused = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(new Dictionary<string, string>
         {
@@ -277,6 +278,7 @@ public sealed class IdentityTests(IdentityTests.Server fixture) : IClassFixture<
             ["Hotline:Users:0:Username"] = "boss",
             ["Hotline:Users:0:Roles:0"] = "admin",
             ["Hotline:Users:0:Password"] = "Very-Secret-2026!",
+            ["Hotline:Channels:SmsWebhookSecret"] = "an-operator-agreed-sms-secret-2026",
         });
         using var http = server.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await LoginAsync(http, "boss", "Very-Secret-2026!")).StatusCode);
