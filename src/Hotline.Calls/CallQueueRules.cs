@@ -79,6 +79,16 @@ public static class CallQueueRules
         }
     }
 
+    /// <summary>An agent id made ready: not empty, no NUL (the Redis queue's ready sets join id and skills with it).</summary>
+    internal static void ValidateAgentId(string agentId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        if (agentId.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("An agent id must not contain NUL (the Redis queue's ready sets separate id and skills with it).", nameof(agentId));
+        }
+    }
+
     internal static void ValidateSkills(IReadOnlyList<AgentSkill> skills)
     {
         ArgumentNullException.ThrowIfNull(skills);
@@ -86,6 +96,11 @@ public static class CallQueueRules
         {
             ArgumentNullException.ThrowIfNull(s);
             ArgumentException.ThrowIfNullOrEmpty(s.Skill);
+            if (s.Skill.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new ArgumentException("A skill name must not contain NUL (the Redis queue's ready sets separate skills with it).", nameof(skills));
+            }
+
             ArgumentOutOfRangeException.ThrowIfLessThan(s.Level, MinLevel);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(s.Level, MaxLevel);
         }

@@ -590,4 +590,23 @@ public abstract partial class CallQueueConformance : IAsyncLifetime
         await ReadyAsync("a2", 0.5);
         Assert.Equal(["c2", "c3"], (await Queue.DispatchAsync(At(2), Ring, 2)).Select(o => o.CallId));
     }
+
+    [Fact]
+    public async Task An_agent_id_or_skill_with_NUL_is_refused_and_ids_tie_ordinally()
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() => Queue.SetReadyAsync("a\01", [new AgentSkill(Mandarin)], At(0)));
+        await Assert.ThrowsAsync<ArgumentException>(() => Queue.SetReadyAsync("a1", [new AgentSkill("普通\0话")], At(0)));
+
+        // Same idle time: agent ids in ordinal order, also when one id is a prefix of another (a1 before a1x before a2).
+        await ReadyAsync("a2", 0, Mandarin, Dialect);
+        await ReadyAsync("a1x", 0, Dialect, Mandarin);
+        await ReadyAsync("a1", 0, Mandarin);
+        foreach (var id in new[] { "c1", "c2", "c3" })
+        {
+            await Queue.EnqueueAsync(Call(id, 1));
+        }
+
+        Assert.Equal(["a1", "a1x", "a2"], (await Queue.DispatchAsync(At(2), Ring, 3)).Select(o => o.AgentId));
+        await AssertHealthyAsync();
+    }
 }

@@ -43,7 +43,7 @@ public sealed class InMemoryCallQueue : ICallQueue
 
     public Task<bool> SetReadyAsync(string agentId, IReadOnlyList<AgentSkill> skills, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        CallQueueRules.ValidateAgentId(agentId);
         CallQueueRules.ValidateSkills(skills);
         lock (_gate)
         {

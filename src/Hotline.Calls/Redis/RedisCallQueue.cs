@@ -73,7 +73,7 @@ public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
 
     public async Task<bool> SetReadyAsync(string agentId, IReadOnlyList<AgentSkill> skills, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        CallQueueRules.ValidateAgentId(agentId);
         CallQueueRules.ValidateSkills(skills);
         var args = new List<RedisValue> { agentId, Ms(now) };
         foreach (var s in skills)
@@ -326,7 +326,7 @@ public sealed class RedisCallQueue : ICallQueue, ICallQueueRecovery
         var args = new List<RedisValue> { (string)Keys.Alive!, agents.Count, missed.Count };
         foreach (var a in agents)
         {
-            ArgumentException.ThrowIfNullOrEmpty(a.AgentId);
+            CallQueueRules.ValidateAgentId(a.AgentId);
             if (a.Status is AgentStatus.Reserved or AgentStatus.OnCall)
             {
                 throw new ArgumentException($"Agent {a.AgentId}: only Ready, NotReady, WrapUp or LoggedOut can be restored without a call.", nameof(agents));

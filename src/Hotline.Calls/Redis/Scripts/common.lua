@@ -1,10 +1,25 @@
 -- Shared helpers, prepended (after the generated key builders) to every script.
 -- Times are Unix ms strings computed by the client; scripts copy them, never format numbers.
 
--- Takes the agent out of the ready set of each of its skills.
-local function leaveReadySets(agentId)
-  for _, s in ipairs(redis.call('HKEYS', kAgentSkills(agentId))) do
-    redis.call('ZREM', kReady(s), agentId)
+-- A ready agent's member in its ready sets names the agent and all its skills: agentId \0 skill \0 skill ... (neither may
+-- contain NUL), the same string in each set, also kept in the agent's `ready` field. So whoever takes an agent out of line
+-- (dispatch reads the member from the ready set) knows every set it is in without reading its skills. ZSET ties (same
+-- score) go by member bytes: the agent id ordinal, as before (NUL sorts below every other byte).
+-- Takes a ready member (or false) out of the ready sets of its skills; `sep`: the position of its first NUL if known.
+-- A member no longer in line (the stale `ready` field of an agent not Ready) is in no set: nothing happens.
+-- (string.find rather than a gmatch loop: ~5k instructions less per run.)
+local function leaveReadySets(member, sep)
+  if not member then
+    return
+  end
+  local from = (sep or string.find(member, '\0', 1, true)) + 1
+  while true do
+    local to = string.find(member, '\0', from, true)
+    redis.call('ZREM', kReady(string.sub(member, from, to and to - 1)), member)
+    if not to then
+      return
+    end
+    from = to + 1
   end
 end
 
@@ -22,11 +37,13 @@ end
 -- level-first group offset + idle (highest level, then longest idle; below 2^47, printed exactly by Lua's %.17g).
 local function becomeReady(agentId, idle)
   local rank = rankOffsets(agentId)
-  for _, s in ipairs(redis.call('HKEYS', kAgentSkills(agentId))) do
+  local skills = redis.call('HKEYS', kAgentSkills(agentId))
+  local member = agentId .. '\0' .. table.concat(skills, '\0')
+  for _, s in ipairs(skills) do
     local o = rank[s]
-    redis.call('ZADD', kReady(s), o and o + tonumber(idle) or idle, agentId)
+    redis.call('ZADD', kReady(s), o and o + tonumber(idle) or idle, member)
   end
-  redis.call('HSET', kAgent(agentId), 'status', 'Ready', 'reason', '', 'since', idle, 'idle', idle, 'call', '')
+  redis.call('HSET', kAgent(agentId), 'status', 'Ready', 'reason', '', 'since', idle, 'idle', idle, 'call', '', 'ready', member)
 end
 
 -- Sets a non-ready status (the caller has already left the ready sets or never was in them).
@@ -44,16 +61,6 @@ end
 -- The fields the client needs to rebuild a QueuedCall, in a fixed order.
 local function callRow(callId)
   return redis.call('HMGET', kCall(callId), 'id', 'caller', 'dialled', 'skill', 'prio', 'enq', 'attrs')
-end
-
--- Byte-wise a < b (Lua's own < follows the server's LC_COLLATE, which Redis takes from its environment).
-local function bytesLess(a, b)
-  local n = math.min(#a, #b)
-  for i = 1, n do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x < y end
-  end
-  return #a < #b
 end
 
 -- The head of every non-empty waiting queue is also on `heads` (member callId .. '\0' .. skill, the head's waiting
@@ -81,10 +88,11 @@ local function waitAdd(skill, callId, score)
 end
 
 -- Takes a call out of waiting:{skill}; when it was the head, the next call becomes the skill's head on `heads`.
-local function waitRemove(skill, callId)
+-- `member`: headMember(skill, callId) when the caller has it already (dispatch read it from `heads`), else nil.
+local function waitRemove(skill, callId, member)
   local w = kWaiting(skill)
   redis.call('ZREM', w, callId)
-  if redis.call('ZREM', kHeads, headMember(skill, callId)) == 1 then
+  if redis.call('ZREM', kHeads, member or headMember(skill, callId)) == 1 then
     local h = redis.call('ZRANGE', w, '0', '0', 'WITHSCORES')
     if h[1] then
       redis.call('ZADD', kHeads, h[2], headMember(skill, h[1]))

@@ -2,14 +2,15 @@
 -- Returns 0 while the agent is Reserved or OnCall; else 1: Ready with these skills, idle since now
 -- (an agent already Ready keeps its idle time).
 local id, now = ARGV[2], ARGV[3]
-local status = redis.call('HGET', kAgent(id), 'status')
+local f = redis.call('HMGET', kAgent(id), 'status', 'idle', 'ready')
+local status = f[1]
 if status == 'Reserved' or status == 'OnCall' then
   return 0
 end
 local idle = now
 if status == 'Ready' then
-  idle = redis.call('HGET', kAgent(id), 'idle')
-  leaveReadySets(id)
+  idle = f[2]
+  leaveReadySets(f[3])
 end
 redis.call('DEL', kAgentSkills(id), kAgentRank(id))
 for i = 4, #ARGV, 3 do

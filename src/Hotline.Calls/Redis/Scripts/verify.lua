@@ -24,9 +24,17 @@ for _, s in ipairs(redis.call('SMEMBERS', kSkills)) do
     local hs = redis.call('ZSCORE', kHeads, headMember(s, h[1]))
     if not hs or tonumber(hs) ~= tonumber(h[2]) then bad('head ' .. h[1] .. ' of waiting:' .. s .. ' not on heads at its score') end
   end
-  for _, a in ipairs(redis.call('ZRANGE', kReady(s), 0, -1)) do
-    if redis.call('HGET', kAgent(a), 'status') ~= 'Ready' then bad('agent ' .. a .. ' in ready:' .. s .. ' but not Ready') end
-    if redis.call('HEXISTS', kAgentSkills(a), s) == 0 then bad('agent ' .. a .. ' in ready:' .. s .. ' without the skill') end
+  for _, m in ipairs(redis.call('ZRANGE', kReady(s), 0, -1)) do
+    local sep = string.find(m, '\0', 1, true)
+    if not sep then
+      bad('ready:' .. s .. ' member ' .. m .. ' does not name its skills')
+    else
+      local a = string.sub(m, 1, sep - 1)
+      local f = redis.call('HMGET', kAgent(a), 'status', 'ready')
+      if f[1] ~= 'Ready' then bad('agent ' .. a .. ' in ready:' .. s .. ' but not Ready') end
+      if f[2] ~= m then bad('agent ' .. a .. ' in ready:' .. s .. ' under another member than its ready field') end
+      if redis.call('HEXISTS', kAgentSkills(a), s) == 0 then bad('agent ' .. a .. ' in ready:' .. s .. ' without the skill') end
+    end
   end
 end
 if redis.call('ZCARD', kHeads) ~= heads then bad('heads holds ' .. redis.call('ZCARD', kHeads) .. ' entries for ' .. heads .. ' waiting queues') end
@@ -48,7 +56,7 @@ for _, key in ipairs(redis.call('KEYS', kCall('*'))) do
 end
 local holders = {}
 for _, a in ipairs(redis.call('SMEMBERS', kAgents)) do
-  local f = redis.call('HMGET', kAgent(a), 'status', 'call', 'idle')
+  local f = redis.call('HMGET', kAgent(a), 'status', 'call', 'idle', 'ready')
   if f[1] == 'Reserved' or f[1] == 'OnCall' then
     if holders[f[2]] then bad('call ' .. f[2] .. ' held by ' .. holders[f[2]] .. ' and ' .. a) end
     holders[f[2]] = a
@@ -62,8 +70,27 @@ for _, a in ipairs(redis.call('SMEMBERS', kAgents)) do
   for s in pairs(rank) do
     if redis.call('HEXISTS', kAgentSkills(a), s) == 0 then bad('agent ' .. a .. ' ranked for ' .. s .. ' without the skill') end
   end
-  for _, s in ipairs(redis.call('HKEYS', kAgentSkills(a))) do
-    local score = redis.call('ZSCORE', kReady(s), a)
+  local skills = redis.call('HKEYS', kAgentSkills(a))
+  local member = f[4] or ''
+  if f[1] == 'Ready' then
+    -- its member names it and exactly its skills
+    local named = {}
+    local sep = string.find(member, '\0', 1, true)
+    if not sep or string.sub(member, 1, sep - 1) ~= a then
+      bad('ready agent ' .. a .. ' has no ready member naming it')
+    else
+      for s in string.gmatch(string.sub(member, sep + 1), '[^%z]+') do named[#named + 1] = s end
+    end
+    local have = {}
+    for _, s in ipairs(skills) do have[s] = true end
+    for _, s in ipairs(named) do
+      if not have[s] then bad('ready member of ' .. a .. ' names ' .. s .. ' it does not have') end
+      have[s] = nil
+    end
+    if next(have) ~= nil and sep then bad('ready member of ' .. a .. ' misses some of its skills') end
+  end
+  for _, s in ipairs(skills) do
+    local score = member ~= '' and redis.call('ZSCORE', kReady(s), member)
     if f[1] == 'Ready' then
       if not score or tonumber(score) ~= (rank[s] or 0) + tonumber(f[3]) then bad('ready agent ' .. a .. ' not in line for ' .. s) end
     elseif score then
