@@ -88,27 +88,30 @@ if #rules > 0 then
   end
 end
 
--- Ready heads (members: agentId \0 skills), read at most once per skill and round.
+-- Ready heads (members: agentId \0 skills), read at most once per skill and round (with rules: cached in readyHead;
+-- without, the first one found is served and each skill is read once anyway).
 local readyHead
 local function readyAgent(s)
-  local a = readyHead[s]
+  local a = readyHead and readyHead[s]
   if a == nil then
     a = redis.call('ZRANGE', kReady(s), '0', '0')[1] or false
-    readyHead[s] = a
+    if readyHead then
+      readyHead[s] = a
+    end
   end
   return a
 end
 
 local offers = {}
 while #offers < max do
-  readyHead = {}
+  readyHead = #rules > 0 and {} or nil
   bestSkill, bestCall, bestScore, bestFrom = nil, nil, nil, nil
 
   -- Own groups: the first head (best first) whose skill has a ready agent; no score is read for it. Without overflow
   -- rules the best head alone is read first (the usual case: its group has someone ready), the rest only if needed.
   local heads = redis.call('ZRANGE', kHeads, '0', #rules == 0 and '0' or '-1')
   local headAt = #rules > 0 and {} or nil
-  local bestAt, bestMember
+  local bestAt, bestMember, bestAgent
   local i = 1
   while true do
     local m = heads[i]
@@ -127,8 +130,9 @@ while #offers < max do
     if headAt then
       headAt[skill] = i
     end
-    if bestAt == nil and readyAgent(skill) then
-      bestAt, bestSkill, bestCall, bestFrom, bestMember = i, skill, string.sub(m, 1, sep - 1), skill, m
+    local a = bestAt == nil and readyAgent(skill)
+    if a then
+      bestAt, bestSkill, bestCall, bestFrom, bestMember, bestAgent = i, skill, string.sub(m, 1, sep - 1), skill, m, a
       if not headAt then
         break
       end
@@ -169,10 +173,14 @@ while #offers < max do
   if not bestSkill then
     break
   end
-  local member = readyAgent(bestSkill)
+  local member = headAt and readyAgent(bestSkill) or bestAgent
   local sep = string.find(member, '\0', 1, true)
   local agentId = string.sub(member, 1, sep - 1)
-  leaveReadySets(member, sep)
+  if #member == sep + #bestSkill then
+    redis.call('ZREM', kReady(bestSkill), member) -- its only skill
+  else
+    leaveReadySets(member, sep)
+  end
   waitRemove(bestFrom, bestCall, bestMember)
   redis.call('ZADD', kReservations, expires, bestCall)
   local c = kCall(bestCall)
