@@ -54,6 +54,74 @@ public sealed class NormalizerTests
         Assert.Equal(NormalizerVerdict.Published, await n.PublishWithVerdictAsync(Offer("1", "c"), default));
     }
 
+    [Fact]
+    public async Task Different_calls_are_published_concurrently_while_one_calls_events_wait_their_turn()
+    {
+        var sink = new HoldingSink("a");
+        using var n = new CallEventNormalizer(sink);
+
+        var aOffered = n.PublishWithVerdictAsync(Offer("a1", "a"), default);
+        await sink.Held.Task; // call a's first event is inside the server, not finished
+        var aEnded = n.PublishWithVerdictAsync(new CallAbandoned("a2", "a", T, "t"), default);
+        var aAgain = n.PublishWithVerdictAsync(Offer("a1", "a"), default); // a re-delivery waits for the original's outcome
+
+        // Another call is not held up by call a.
+        Assert.Equal(NormalizerVerdict.Published, await n.PublishWithVerdictAsync(Offer("b1", "b"), default));
+        Assert.False(aEnded.IsCompleted);
+        Assert.False(aAgain.IsCompleted);
+        Assert.Equal(["CallOffered"], sink.KindsFor("a"));
+
+        sink.Release.SetResult();
+        Assert.Equal(NormalizerVerdict.Published, await aOffered);
+        Assert.Equal(NormalizerVerdict.Published, await aEnded);
+        Assert.Equal(NormalizerVerdict.Duplicate, await aAgain);
+        Assert.Equal(["CallOffered", "CallAbandoned"], sink.KindsFor("a"));
+    }
+
+    [Fact]
+    public async Task With_concurrency_one_every_event_waits_for_the_one_before()
+    {
+        var sink = new HoldingSink("a");
+        using var n = new CallEventNormalizer(sink, new CallEventNormalizerOptions { Concurrency = 1 });
+
+        var aOffered = n.PublishWithVerdictAsync(Offer("a1", "a"), default);
+        await sink.Held.Task;
+        var bOffered = n.PublishWithVerdictAsync(Offer("b1", "b"), default);
+        Assert.False(bOffered.IsCompleted);
+
+        sink.Release.SetResult();
+        Assert.Equal(NormalizerVerdict.Published, await aOffered);
+        Assert.Equal(NormalizerVerdict.Published, await bOffered);
+        Assert.Equal(["a", "b"], sink.Events.Select(e => e.CallId));
+    }
+
+    /// <summary>Records every event; the first event of <c>heldCall</c> stays in the sink until <see cref="Release"/>.</summary>
+    private sealed class HoldingSink(string heldCall) : ICallEventSink
+    {
+        private readonly List<CallEvent> _events = [];
+        private int _held;
+
+        public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IReadOnlyList<CallEvent> Events
+        {
+            get { lock (_events) { return [.. _events]; } }
+        }
+
+        public IReadOnlyList<string> KindsFor(string callId) => [.. Events.Where(e => e.CallId == callId).Select(e => e.GetType().Name)];
+
+        public async Task PublishAsync(CallEvent e, CancellationToken ct)
+        {
+            lock (_events) { _events.Add(e); }
+            if (e.CallId == heldCall && Interlocked.Exchange(ref _held, 1) == 0)
+            {
+                Held.SetResult();
+                await Release.Task;
+            }
+        }
+    }
+
     private sealed class FlakySink : ICallEventSink
     {
         private int _calls;
