@@ -22,6 +22,12 @@ public sealed partial class ChannelsEndToEndTests
         ["Hotline:Channels:Partners:1:Id"] = "province",
         ["Hotline:Channels:Partners:1:Secret"] = "prov-secret-456",
         ["Hotline:Channels:Partners:1:Channel"] = "上级派发",
+        ["Hotline:Channels:Partners:2:Id"] = "wechat",
+        ["Hotline:Channels:Partners:2:Secret"] = "wx-secret-789",
+        ["Hotline:Channels:Partners:2:Channel"] = "微信",
+        ["Hotline:Channels:Partners:3:Id"] = "110",
+        ["Hotline:Channels:Partners:3:Secret"] = "police-secret-000",
+        ["Hotline:Channels:Partners:3:Channel"] = "110转入",
     };
 
     [Fact]
@@ -102,6 +108,18 @@ public sealed partial class ChannelsEndToEndTests
         using var status = new HttpRequestMessage(HttpMethod.Get, "api/partner/tickets/APP-2026-0001");
         status.Headers.Authorization = Basic("city-app", "app-secret-123");
         Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(status)).StatusCode);
+
+        // The same API carries the WeChat mini-program, the upper platform (上级派发) and 110 (110转入): each partner's
+        // channel is recorded on its ticket, and a partner's id is its own (the same externalId is another ticket).
+        foreach (var (partner, secret, channel) in new[] { ("wechat", "wx-secret-789", "微信"), ("province", "prov-secret-456", "上级派发"), ("110", "police-secret-000", "110转入") })
+        {
+            var (created, answer) = await PartnerPost(http, body, partner, secret);
+            Assert.Equal(HttpStatusCode.Created, created);
+            Assert.NotEqual((string?)first.Body["id"], (string?)answer["id"]);
+            var registered = await agent.GetJsonAsync($"api/tickets/{answer["id"]}");
+            Assert.Equal(channel, (string?)registered["channel"]);
+            Assert.Equal("家里停水一天了，没有通知。", (string?)registered["content"]);
+        }
 
         // SMS: the operator's webhook makes a draft (once per message id) and an acknowledgement goes back within the limit.
         using var sms = new HttpRequestMessage(HttpMethod.Post, "api/channels/sms/inbound") { Content = JsonContent.Create(new { messageId = "op-777", from = "13600004444", text = "南江区滨江路路灯坏了一排，晚上很黑" }) };
@@ -283,10 +301,10 @@ public sealed partial class ChannelsEndToEndTests
         return result["ticket"]!;
     }
 
-    private static async Task<(HttpStatusCode Status, JsonNode Body)> PartnerPost(HttpClient http, object body)
+    private static async Task<(HttpStatusCode Status, JsonNode Body)> PartnerPost(HttpClient http, object body, string partner = "city-app", string secret = "app-secret-123")
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/partner/tickets") { Content = JsonContent.Create(body) };
-        request.Headers.Authorization = Basic("city-app", "app-secret-123");
+        request.Headers.Authorization = Basic(partner, secret);
         var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, text);
