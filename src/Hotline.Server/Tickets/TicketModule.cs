@@ -150,7 +150,10 @@ public static class TicketModule
         return group.MapPost("/{id:guid}/" + action, async (Guid id, HttpContext http, ClaimsPrincipal user, TicketService tickets, TicketViews views, TicketIndex index, CityReference city, CancellationToken ct) =>
         {
             var known = index.Get(id);
-            if (known is not null && !CanSee(known, user, city)) throw new TicketService.TicketNotFoundException(id);
+            // The index follows the log, so on a node that did not make the last write it may lag (the dispatch to the
+            // handler's unit was written on the other node a moment ago): refuse only what the stream itself refuses.
+            if (known is not null && !CanSee(known, user, city) && !CanSee((await tickets.LoadAsync(id, ct)).Ticket, user, city))
+                throw new TicketService.TicketNotFoundException(id);
             var expected = IfMatch(http);
             var body = await ReadBody<TBody>(http, ct);
             var result = await tickets.ExecuteAsync(id, expected, toCommand(body, user), IdempotencyKey(http), Correlation(http), ct);
