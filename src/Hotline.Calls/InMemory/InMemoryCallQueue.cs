@@ -13,6 +13,10 @@ public sealed class InMemoryCallQueue : ICallQueue
     private readonly Dictionary<string, AgentEntry> _agents = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _skills = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<CallEntry>> _waiting = new(StringComparer.Ordinal);
+
+    // The same waiting calls per skill by enqueue time (UTC ticks, then call id): the snapshot's longest wait is its first entry,
+    // not a walk over every waiting call (which, with thousands waiting, cost more than the rest of a call's entry).
+    private readonly Dictionary<string, SortedSet<(long EnqueuedTicks, string CallId)>> _waitingByAge = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<(long Score, string AgentId)>> _ready = new(StringComparer.Ordinal);
     private readonly SortedSet<(DateTimeOffset ExpiresAt, string CallId)> _reservations = new(ReservationOrder.Instance);
     private readonly Dictionary<string, MissedCall> _missed = new(StringComparer.Ordinal);
@@ -36,7 +40,7 @@ public sealed class InMemoryCallQueue : ICallQueue
             var entry = new CallEntry(call);
             _calls.Add(call.CallId, entry);
             _skills.Add(call.Skill);
-            WaitingSet(call.Skill).Add(entry);
+            AddWaiting(entry);
             return Task.FromResult(true);
         }
     }
@@ -179,7 +183,7 @@ public sealed class InMemoryCallQueue : ICallQueue
                 }
 
                 var agent = _agents[_ready[serving!].Min.AgentId];
-                _waiting[best.Call.Skill].Remove(best);
+                RemoveWaiting(best);
                 RemoveFromReadySets(agent);
                 best.Stage = CallStage.Reserved;
                 best.AgentId = agent.AgentId;
@@ -262,7 +266,7 @@ public sealed class InMemoryCallQueue : ICallQueue
             switch (call.Stage)
             {
                 case CallStage.Waiting:
-                    _waiting[call.Call.Skill].Remove(call);
+                    RemoveWaiting(call);
                     break;
                 case CallStage.Reserved:
                     _reservations.Remove((call.ExpiresAt, callId));
@@ -358,9 +362,9 @@ public sealed class InMemoryCallQueue : ICallQueue
             {
                 var waiting = _waiting.TryGetValue(skill, out var w) ? w : null;
                 var longest = TimeSpan.Zero;
-                if (waiting is { Count: > 0 })
+                if (waiting is { Count: > 0 } && _waitingByAge.TryGetValue(skill, out var byAge) && byAge.Count > 0)
                 {
-                    var oldest = waiting.Min(c => c.Call.EnqueuedAt);
+                    var oldest = new DateTimeOffset(byAge.Min.EnqueuedTicks, TimeSpan.Zero);
                     longest = now > oldest ? now - oldest : TimeSpan.Zero;
                 }
 
@@ -532,6 +536,15 @@ public sealed class InMemoryCallQueue : ICallQueue
                 }
             }
 
+            foreach (var (skill, set) in _waiting)
+            {
+                var byAge = _waitingByAge.GetValueOrDefault(skill);
+                if ((byAge?.Count ?? 0) != set.Count || set.Any(c => byAge?.Contains((c.Call.EnqueuedAt.UtcTicks, c.Call.CallId)) != true))
+                {
+                    problems.Add($"waiting:{skill} and its by-age index differ");
+                }
+            }
+
             if (_reservations.Count + _connected + _waiting.Values.Sum(w => w.Count) != _calls.Count)
             {
                 problems.Add("call counts do not reconcile");
@@ -549,7 +562,7 @@ public sealed class InMemoryCallQueue : ICallQueue
         _reservations.Remove((call.ExpiresAt, call.Call.CallId));
         call.Stage = CallStage.Waiting;
         call.AgentId = null;
-        WaitingSet(call.Call.Skill).Add(call); // same priority and enqueue time: same place
+        AddWaiting(call); // same priority and enqueue time: same place
     }
 
     private void Bury(string callId, DateTimeOffset now)
@@ -593,6 +606,23 @@ public sealed class InMemoryCallQueue : ICallQueue
     /// <summary>The agent's place in the ready set of its <paramref name="skill"/>-th skill, as the Redis ready ZSET scores it.</summary>
     private static long ReadyScore(AgentEntry agent, int skill) =>
         agent.ReadyOffsets[skill] + agent.IdleSince.ToUnixTimeMilliseconds();
+
+    private void AddWaiting(CallEntry call)
+    {
+        WaitingSet(call.Call.Skill).Add(call);
+        if (!_waitingByAge.TryGetValue(call.Call.Skill, out var byAge))
+        {
+            _waitingByAge.Add(call.Call.Skill, byAge = new SortedSet<(long, string)>(ByAgeOrder.Instance));
+        }
+
+        byAge.Add((call.Call.EnqueuedAt.UtcTicks, call.Call.CallId));
+    }
+
+    private void RemoveWaiting(CallEntry call)
+    {
+        _waiting[call.Call.Skill].Remove(call);
+        _waitingByAge[call.Call.Skill].Remove((call.Call.EnqueuedAt.UtcTicks, call.Call.CallId));
+    }
 
     private SortedSet<CallEntry> WaitingSet(string skill)
     {
@@ -676,6 +706,18 @@ public sealed class InMemoryCallQueue : ICallQueue
         {
             var byScore = x!.Score.CompareTo(y!.Score);
             return byScore != 0 ? byScore : string.CompareOrdinal(x.Call.CallId, y.Call.CallId);
+        }
+    }
+
+    /// <summary>Oldest enqueue time first, then call id ordinal.</summary>
+    private sealed class ByAgeOrder : IComparer<(long EnqueuedTicks, string CallId)>
+    {
+        public static readonly ByAgeOrder Instance = new();
+
+        public int Compare((long EnqueuedTicks, string CallId) x, (long EnqueuedTicks, string CallId) y)
+        {
+            var byAge = x.EnqueuedTicks.CompareTo(y.EnqueuedTicks);
+            return byAge != 0 ? byAge : string.CompareOrdinal(x.CallId, y.CallId);
         }
     }
 
