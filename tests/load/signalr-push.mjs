@@ -159,34 +159,55 @@ async function startClients(kind, url, token, agents, workers) {
 async function measure(clients, pushes, gapMs, serverPid, trigger) {
   const latencies = [];
   const firsts = [];
+  const afterAnswer = [];
   const spreads = [];
+  const perPush = [];
   const cpu0 = process.cpuUsage();
   const server0 = cpuOf(serverPid);
+  const wall0 = now();
   let busy = 0;
   for (let i = 0; i < pushes; i++) {
-    const { id, t0 } = await trigger(i);
+    const { id, t0, t1 } = await trigger(i);
     const times = await clients.collect(id, 15_000);
     busy += now() - t0;
     if (times.length > 0) {
       const sorted = times.sort((a, b) => a - b);
       firsts.push(sorted[0] - t0);
+      if (t1 !== undefined) afterAnswer.push(sorted[0] - t1);
       spreads.push(sorted.at(-1) - sorted[0]);
+      perPush.push([Math.round(sorted[0] - t0), Math.round(sorted.at(-1) - t0)]);
       for (const t of sorted) latencies.push(t - t0);
     }
     await sleep(gapMs);
   }
   const cpu = process.cpuUsage(cpu0);
   const server1 = cpuOf(serverPid);
+  const wall = now() - wall0;
+  // The server's CPU with the connections open and nothing pushed (keep-alive pings, timers, background services),
+  // measured right after the pushes (a warm server; before them it may still be compiling), so the CPU per push can
+  // be read without it.
+  await sleep(500);
+  const idleMs = 3000;
+  const idle0 = cpuOf(serverPid);
+  await sleep(idleMs);
+  const idle1 = cpuOf(serverPid);
+  const idleRate = idle0 === null || idle1 === null ? null : (idle1 - idle0) / idleMs; // server CPU ms per wall ms
   return {
     ...summary(latencies, clients.connected * pushes),
     connected: clients.connected,
     profile: {
       firstMean: mean(firsts),
+      // first delivery after the POST's answer (the registration committed): subscription wake-up + apply + fan-out start
+      firstAfterAnswerMean: mean(afterAnswer),
       spreadMean: mean(spreads),
       clientCpuPerPushMs: (cpu.user + cpu.system) / 1000 / pushes,
       serverCpuPerPushMs: server0 === null || server1 === null ? null : (server1 - server0) / pushes,
+      // the same less what the server spends idle over as long (its idle rate measured just before)
+      serverIdleCpuPerSecondMs: idleRate === null ? null : idleRate * 1000,
+      serverCpuPerPushNetMs: server0 === null || server1 === null || idleRate === null ? null : (server1 - server0 - idleRate * wall) / pushes,
       busyPerPushMs: busy / pushes,
     },
+    perPush, // [first, last] delivery of each push, ms after its trigger
   };
 }
 
@@ -215,10 +236,11 @@ async function main() {
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, 'Idempotency-Key': `push-${process.pid}-${Date.now()}-${i}` },
       body,
     });
-    registrations.push(now() - t0);
+    const t1 = now();
+    registrations.push(t1 - t0);
     if (response.status !== 201) throw new Error(`registration answered ${response.status}: ${await response.text()}`);
     const { id } = await response.json();
-    return { id: String(id), t0 };
+    return { id: String(id), t0, t1 };
   };
   if (warmup > 0) {
     const w = await measure(hub, warmup, gapMs, serverPid, register);
