@@ -31,9 +31,13 @@ public sealed class SignalRPushBenchmark : IBenchmarkSuite
     /// <summary>
     /// Pushes sent first and not counted: a fresh server keeps re-JITting the push path (tiered compilation, PGO) for
     /// its first ~50–90 pushes to 2,000 connections on 2 busy cores (perf: 20–30 % of its samples in the tiered
-    /// compilation thread after 10 and after 45 pushes, none after 90); production servers run warm.
+    /// compilation thread after 10 and after 45 pushes, none after 90); production servers run warm. At least
+    /// <see cref="WarmupPushes"/>, then blocks of 10 until the server's CPU per push stops falling, at most
+    /// <see cref="WarmupMaxPushes"/> (the count used is printed).
     /// </summary>
-    private static int WarmupPushes(BenchmarkContext context) => context.Quick ? 20 : 60;
+    private static int WarmupPushes(BenchmarkContext context) => context.Quick ? 20 : 30;
+
+    private static int WarmupMaxPushes(BenchmarkContext context) => context.Quick ? 60 : 150;
 
     public async Task<IReadOnlyList<BenchmarkResult>> RunAsync(BenchmarkContext context)
     {
@@ -67,7 +71,7 @@ public sealed class SignalRPushBenchmark : IBenchmarkSuite
         foreach (var a in new[]
                  {
                      script, "--url", server.BaseAddress.ToString(), "--agents", Agents.ToString(CultureInfo.InvariantCulture), "--pushes", context.Quick ? "5" : "20",
-                     "--warmup", WarmupPushes(context).ToString(CultureInfo.InvariantCulture), "--workers", ClientThreads.ToString(CultureInfo.InvariantCulture),
+                     "--warmup", WarmupPushes(context).ToString(CultureInfo.InvariantCulture), "--warmup-max", WarmupMaxPushes(context).ToString(CultureInfo.InvariantCulture), "--workers", ClientThreads.ToString(CultureInfo.InvariantCulture),
                      "--server-pid", pid.ToString(CultureInfo.InvariantCulture), "--hold-seconds", holdSeconds.ToString(CultureInfo.InvariantCulture),
                  })
         {
@@ -168,7 +172,7 @@ public sealed class SignalRPushBenchmark : IBenchmarkSuite
         return
         [
             new BenchmarkResult(
-                $"SignalR push to {(int)signalr["connected"]!:N0} connected agents (Node @microsoft/signalr, WebSockets, {(int)signalr["workers"]!} client threads), TicketChanged after a registration; latency from the POST, after {WarmupPushes(context)} warm-up pushes",
+                $"SignalR push to {(int)signalr["connected"]!:N0} connected agents (Node @microsoft/signalr, WebSockets, {(int)signalr["workers"]!} client threads), TicketChanged after a registration; latency from the POST, after {(int?)signalr["warmup"] ?? WarmupPushes(context)} warm-up pushes (until the server's CPU per push stopped falling)",
                 $"p50 {Measure.Ms(P(signalr, "p50"))}, p99 {Measure.Ms(p99)}, max {Measure.Ms(P(signalr, "max"))} over {(long)signalr["deliveries"]!:N0} deliveries{(missed == 0 ? "" : $", {missed} missed")} (registration itself p50 {Measure.Ms(P(signalr, "registrationP50"))}); profile: {Profile(profile)}",
                 "p99 ≤ 100 ms",
                 $"raw WebSocket echo to {(int)raw["connected"]!:N0} connections (Node ws, same client threads): p50 {Measure.Ms(P(raw, "p50"))}, p99 {Measure.Ms(rawP99)}; {Profile(rawProfile)}",

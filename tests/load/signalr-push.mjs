@@ -15,7 +15,9 @@
 // server's memory meanwhile) and prints "holding" on stderr when it starts holding; a line "release" on stdin ends the
 // hold early.
 // With --server-pid P it reads the server's CPU time (/proc/P/stat) around the pushes, for the profile.
-// --warmup N: N pushes first, not counted (a fresh server is still tiering up its JIT code; default 0).
+// --warmup N: N pushes first, not counted (a fresh server is still tiering up its JIT code; default 0). With
+// --warmup-max M (and --server-pid), the SignalR warm-up then goes on in blocks of 10 pushes until the server's CPU per
+// push stops falling (a block within 15 % of the block before) or M pushes were sent; the count is printed.
 // --pushes-gap-ms: pause between pushes (default 200).
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -156,7 +158,7 @@ async function startClients(kind, url, token, agents, workers) {
  * Runs `pushes` pushes: trigger(i) sends one and returns {id, t0}; records every delivery's latency and, per push,
  * the first and last delivery; the client process's and the server's CPU time over the pushes.
  */
-async function measure(clients, pushes, gapMs, serverPid, trigger) {
+async function measure(clients, pushes, gapMs, serverPid, trigger, idle = true) {
   const latencies = [];
   const firsts = [];
   const afterAnswer = [];
@@ -186,12 +188,12 @@ async function measure(clients, pushes, gapMs, serverPid, trigger) {
   // The server's CPU with the connections open and nothing pushed (keep-alive pings, timers, background services),
   // measured right after the pushes (a warm server; before them it may still be compiling), so the CPU per push can
   // be read without it.
-  await sleep(500);
-  const idleMs = 3000;
+  if (idle) await sleep(500);
+  const idleMs = idle ? 3000 : 0;
   const idle0 = cpuOf(serverPid);
   await sleep(idleMs);
   const idle1 = cpuOf(serverPid);
-  const idleRate = idle0 === null || idle1 === null ? null : (idle1 - idle0) / idleMs; // server CPU ms per wall ms
+  const idleRate = idle0 === null || idle1 === null || idleMs === 0 ? null : (idle1 - idle0) / idleMs; // server CPU ms per wall ms
   return {
     ...summary(latencies, clients.connected * pushes),
     connected: clients.connected,
@@ -221,6 +223,8 @@ async function main() {
   const gapMs = Number(arg('--pushes-gap-ms', '200'));
   const serverPid = Number(arg('--server-pid', '0')) || null;
   const warmup = Number(arg('--warmup', '0'));
+  const warmupMax = Number(arg('--warmup-max', String(warmup)));
+  let signalrWarmup = 0;
 
   // --- SignalR ---
   let started = now();
@@ -243,13 +247,26 @@ async function main() {
     return { id: String(id), t0, t1 };
   };
   if (warmup > 0) {
-    const w = await measure(hub, warmup, gapMs, serverPid, register);
+    const w = await measure(hub, warmup, gapMs, serverPid, register, false);
     process.stderr.write(`signalr warm-up (not counted): ${warmup} pushes, p50 ${w.p50?.toFixed(1)} ms, p99 ${w.p99?.toFixed(1)} ms, server CPU ${w.profile.serverCpuPerPushMs} ms/push\n`);
+    let sent = warmup;
+    let previous = null;
+    while (serverPid && sent + 10 <= warmupMax) {
+      const base = sent;
+      const block = await measure(hub, 10, gapMs, serverPid, (i) => register(base + i), false);
+      sent += 10;
+      const cpu = block.profile.serverCpuPerPushMs;
+      process.stderr.write(`signalr warm-up block to ${sent}: p99 ${block.p99?.toFixed(1)} ms, server CPU ${cpu} ms/push\n`);
+      if (previous !== null && cpu >= 0.85 * previous) break;
+      previous = cpu;
+    }
+    signalrWarmup = sent;
     registrations.length = 0;
   }
   const signalrResult = await measure(hub, pushes, gapMs, serverPid, register);
   signalrResult.registrationP50 = percentile([...registrations].sort((a, b) => a - b), 0.5);
   signalrResult.workers = workers;
+  signalrResult.warmup = signalrWarmup;
   process.stderr.write(`signalr: ${JSON.stringify(signalrResult)}\n`);
 
   if (holdSeconds > 0) {
@@ -281,7 +298,7 @@ async function main() {
     trigger.send(JSON.stringify({ type: 1, target: 'TicketChanged', arguments: [{ ticketId: id, number: '20261122-000001', state: 'Registered', stateName: '已登记', version: 1 }], ticketId: id }));
     return { id, t0 };
   };
-  if (warmup > 0) await measure(raw, warmup, gapMs, server.pid, (i) => echo(-1 - i));
+  if (warmup > 0) await measure(raw, warmup, gapMs, server.pid, (i) => echo(-1 - i), false);
   const rawResult = await measure(raw, pushes, gapMs, server.pid, echo);
   process.stderr.write(`raw: ${JSON.stringify(rawResult)}\n`);
   await raw.stop();
