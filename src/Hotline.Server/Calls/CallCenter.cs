@@ -199,9 +199,13 @@ public sealed class CallCenter(
             return;
         }
         var now = time.GetUtcNow();
-        if (!await queue.EndCallAsync(callId, now, ct)) return;
         var connectedAt = stats.ConnectedAt(callId) ?? now;
+        // Record first, then end it in the queue: a node killed between the two leaves the call connected in the queue with
+        // its end recorded, so the retry (the platform's re-delivered hang-up, the agent's hang-up after reconnecting) ends it
+        // there too; the other order left a call the queue had ended with no end in its record. A second end of the same
+        // call (agent and caller hang up at once) has the same event id: stored once.
         await RecordAsync(callId, new CallFinished(callId, endedBy, cause, placement.AgentId, Math.Max(0, (now - connectedAt).TotalSeconds), now), "finished", ct);
+        if (!await queue.EndCallAsync(callId, now, ct)) return;
         if (placement.AgentId is { } agentId)
         {
             _wrapUps[agentId] = now;
@@ -636,8 +640,8 @@ public sealed class CallCenter(
     private async Task RecordAsync(string callId, ICallRecord record, string key, CancellationToken ct)
     {
         var data = serializer.ToEventData(record, DeterministicId.From("call", callId, key), new EventMetadata("acd", null, null, time.GetUtcNow()));
-        await store.AppendAsync("call-" + callId, ExpectedRevision.Any, [data], ct);
-        stats.Apply(record);
+        var appended = await store.AppendAsync("call-" + callId, ExpectedRevision.Any, [data], ct);
+        if (!appended.AlreadyStored) stats.Apply(record); // a repeat (same key) is the record already stored, maybe with other details
     }
 
     /// <summary>
