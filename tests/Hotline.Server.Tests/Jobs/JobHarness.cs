@@ -36,13 +36,19 @@ public sealed class JobHarness : IAsyncDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("hotline-jobs-").FullName;
     private readonly ServiceProvider _services;
 
-    public JobHarness(DateTimeOffset start, JobsOptions? options = null)
+    /// <param name="decorateStore">Wraps the event store every service uses (a test hook, e.g. to inject a concurrent write); a wrapper that
+    /// is <see cref="IAsyncDisposable"/> disposes the store it wraps.</param>
+    public JobHarness(DateTimeOffset start, JobsOptions? options = null, Func<IEventStore, IEventStore>? decorateStore = null)
     {
         Clock = new ManualClock(start);
         var s = new ServiceCollection();
         s.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         s.AddSingleton<TimeProvider>(Clock);
-        s.AddSingleton<IEventStore>(_ => new SqliteEventStore($"Data Source={Path.Combine(_dir, "events.db")}", Clock));
+        s.AddSingleton<IEventStore>(_ =>
+        {
+            IEventStore sqlite = new SqliteEventStore($"Data Source={Path.Combine(_dir, "events.db")}", Clock);
+            return decorateStore is null ? sqlite : decorateStore(sqlite);
+        });
         s.AddSingleton(_ => new EventSerializer(TicketEventTypes.All.Append(typeof(TicketNumberAssigned)).Append(typeof(HolidayYearImported))));
         s.AddSingleton(_ => new CalendarDeadlines(TimeLimitRules.Default, HolidaySchedule.Official));
         s.AddSingleton(_ => DemoCity.Create());
