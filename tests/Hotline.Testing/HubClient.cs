@@ -18,6 +18,7 @@ public sealed class HubClient : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonNode?>> _pending = new();
     private readonly Channel<(string Target, JsonArray Arguments)> _messages = Channel.CreateUnbounded<(string, JsonArray)>();
     private readonly List<(string Target, JsonArray Arguments)> _seen = [];
+    private readonly List<(string Target, JsonArray Arguments)> _received = [];
     private readonly CancellationTokenSource _stop = new();
     private int _nextId;
     private Task? _reader;
@@ -33,6 +34,12 @@ public sealed class HubClient : IAsyncDisposable
         if (first.Length == 0 || JsonNode.Parse(first[0])?["error"] is { } error) throw new InvalidOperationException("handshake failed: " + handshake);
         client._reader = Task.Run(client.ReadLoopAsync);
         return client;
+    }
+
+    /// <summary>Every server-to-client call received so far, in order (also those <see cref="WaitForAsync"/> took).</summary>
+    public IReadOnlyList<(string Target, JsonArray Arguments)> Received
+    {
+        get { lock (_seen) return _received.ToList(); }
     }
 
     /// <summary>Invokes a hub method and returns its result (type 1 → completion type 3).</summary>
@@ -97,7 +104,11 @@ public sealed class HubClient : IAsyncDisposable
                     {
                         case 1:
                             var m = ((string)node["target"]!, (JsonArray)node["arguments"]!.DeepClone());
-                            lock (_seen) _seen.Add(m);
+                            lock (_seen)
+                            {
+                                _seen.Add(m);
+                                _received.Add((m.Item1, (JsonArray)m.Item2.DeepClone()));
+                            }
                             await _messages.Writer.WriteAsync(m);
                             break;
                         case 3:
