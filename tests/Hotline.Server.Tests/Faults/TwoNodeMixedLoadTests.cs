@@ -129,6 +129,7 @@ public sealed class TwoNodeMixedLoadTests(ITestOutputHelper output) : IAsyncLife
         // ---- the switch: a call every ~0.8 s (more than three agents answer), alternating nodes; the caller hangs up after 3-15 s ----
         var calls = new ConcurrentDictionary<string, int>(); // call → node whose answer acknowledged call.offered
         var duplicateDeliveries = 0;
+        var lateDeliveries = 0;
         var pbx = Task.Run(async () =>
         {
             var random = new Random(7);
@@ -153,12 +154,21 @@ public sealed class TwoNodeMixedLoadTests(ITestOutputHelper output) : IAsyncLife
                 }
                 var patience = TimeSpan.FromSeconds(3 + random.Next(13));
                 var endNode = 1 - (n % 2);
+                var lateRedelivery = n % 7 == 3;
                 ends.Add(Task.Run(async () =>
                 {
                     await Task.WhenAny(Task.Delay(patience), Task.Delay(Timeout.Infinite, stopLoad.Token));
                     var ended = new { type = "call.ended", eventId = callId + ":ended", callId, occurredAt = DateTimeOffset.Now.ToString("o"), endedBy = "caller" };
                     var e = await cluster.WebhookAsync(ended, endNode, callId);
                     if (e.Status != HttpStatusCode.OK) failures.Enqueue($"call.ended {callId} → {e.Status}: {e.Body}");
+                    if (lateRedelivery)
+                    {
+                        // A late re-delivery of the call's offer (the switch's retry queue flushed after the call ended):
+                        // the call must not come back (tombstone), or an agent would take it twice or it would wait forever.
+                        var late = await cluster.WebhookAsync(offered, endNode, callId);
+                        if (late.Status != HttpStatusCode.OK) failures.Enqueue($"late call.offered {callId} → {late.Status}: {late.Body}");
+                        Interlocked.Increment(ref lateDeliveries);
+                    }
                 }));
                 await Task.WhenAny(Task.Delay(500 + random.Next(600)), Task.Delay(Timeout.Infinite, stopLoad.Token));
             }
@@ -340,6 +350,7 @@ public sealed class TwoNodeMixedLoadTests(ITestOutputHelper output) : IAsyncLife
             callKinds[what] = callKinds.GetValueOrDefault(what) + 1;
         }
         Assert.True(accepted.Count > calls.Count / 4, $"only {accepted.Count} of {calls.Count} calls were answered");
+        Assert.True(offersByPush > accepted.Count / 4, $"only {offersByPush} of {accepted.Count} answered calls were taken from a pushed offer");
         Assert.True(callKinds.GetValueOrDefault("abandoned") > 0, "no caller gave up waiting: the load did not exceed the agents");
         using (var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString))
         {
@@ -382,7 +393,7 @@ public sealed class TwoNodeMixedLoadTests(ITestOutputHelper output) : IAsyncLife
             $"{tickets.Values.Count(t => t.Kind == Kind.Flag)} flagged), {writes.Count} acknowledged writes, {duplicateRegistrations} registrations delivered to both nodes, " +
             $"{lostRaces} dispatches lost to auto-dispatch, {cluster.Retries} sends retried on the other node");
         output.WriteLine($"calls: {calls.Count} ({string.Join(", ", callKinds.Select(k => $"{k.Value} {k.Key}"))}), {accepted.Count} answered, {offersByPush} offers taken from a push, " +
-            $"{duplicateDeliveries} call.offered delivered twice, {agentFailovers} agent console failovers");
+            $"{duplicateDeliveries} call.offered delivered twice at once and {lateDeliveries} again after the call ended, {agentFailovers} agent console failovers");
         output.WriteLine($"pushes: {expectations.Count} checked ({crossNode} across nodes) over {sessions.Count} watcher sessions; {audit.Events} events audited");
     }
 
@@ -405,9 +416,12 @@ public sealed class TwoNodeMixedLoadTests(ITestOutputHelper output) : IAsyncLife
         HubClient? hub = null;
         int byPush = 0, failovers = 0;
 
+        var handled = new HashSet<string>(StringComparer.Ordinal);
+
         async Task TakeAsync(string callId, bool viaPush)
         {
-            if (!(bool)(await hub!.InvokeAsync("Accept", callId))!) return; // the caller hung up, or a stale offer
+            handled.Add(callId);
+            if (!(bool)(await hub!.InvokeAsync("Accept", callId))!) return; // the caller hung up, or the offer expired
             if (!accepted.TryAdd(callId, user)) failures.Enqueue($"call {callId} accepted by {accepted[callId]} and by {user}");
             if (viaPush) byPush++;
             await TalkAsync(callId);
@@ -425,6 +439,15 @@ public sealed class TwoNodeMixedLoadTests(ITestOutputHelper output) : IAsyncLife
             try
             {
                 hub ??= await HubClient.ConnectAsync(cluster.Nodes[node].BaseAddress, "hubs/agent", token);
+                // The offer normally arrives as a push (from the ACD of either node, over Redis pub/sub); the state is
+                // read when none came within a second (an offer pushed while the console was on a dead node).
+                try
+                {
+                    var pushed = await hub.WaitForAsync("CallOffered", a => !handled.Contains((string)a[0]!["callId"]!), TimeSpan.FromSeconds(1));
+                    await TakeAsync((string)pushed[0]!["callId"]!, true);
+                    continue;
+                }
+                catch (TimeoutException) { }
                 var state = (await hub.InvokeAsync("GetState"))!;
                 var offered = (string?)state["offer"]?["callId"];
                 var connected = (string?)state["call"]?["callId"];
@@ -440,10 +463,6 @@ public sealed class TwoNodeMixedLoadTests(ITestOutputHelper output) : IAsyncLife
                         await hub.InvokeAsync("FinishWrapUp");
                         break;
                     case "Ready":
-                        JsonArray offer;
-                        try { offer = await hub.WaitForAsync("CallOffered", null, TimeSpan.FromSeconds(1)); }
-                        catch (TimeoutException) { break; }
-                        await TakeAsync((string)offer[0]!["callId"]!, true);
                         break;
                     default: // signed out, or not ready after an offer timed out on a console that was on a dead node
                         await hub.InvokeAsync("GoReady");
