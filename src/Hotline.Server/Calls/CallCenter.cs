@@ -655,13 +655,18 @@ public sealed class CallCenter(
         var data = records.Select(r => serializer.ToEventData(r.Record, DeterministicId.From("call", callId, r.Key), new EventMetadata("acd", null, null, at))).ToList();
         try
         {
-            await store.AppendAsync("call-" + callId, ExpectedRevision.Any, data, ct);
+            var appended = await store.AppendAsync("call-" + callId, ExpectedRevision.Any, data, ct);
+            if (appended.AlreadyStored) return; // a repeat of the step: the records are stored already, maybe with other details
+            foreach (var (record, _) in records) stats.Apply(record);
         }
         catch (WrongExpectedVersionException)
         {
-            foreach (var one in data) await store.AppendAsync("call-" + callId, ExpectedRevision.Any, [one], ct);
+            for (var i = 0; i < data.Count; i++)
+            {
+                var appended = await store.AppendAsync("call-" + callId, ExpectedRevision.Any, [data[i]], ct);
+                if (!appended.AlreadyStored) stats.Apply(records[i].Record);
+            }
         }
-        foreach (var (record, _) in records) stats.Apply(record);
     }
 
     private async Task RecordAgentAsync(AgentState state, CancellationToken ct)
