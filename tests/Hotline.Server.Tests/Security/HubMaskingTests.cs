@@ -9,7 +9,8 @@ namespace Hotline.Server.Tests.Security;
 /// <summary>
 /// Personal data in hub messages (issue 8): every push that a unit handler, an agent and a supervisor receive while two
 /// tickets (one plain, one confidential 举报 against the unit that handles it) are registered, dispatched, signed for,
-/// urged and supervised, and while the agent takes a call from the plain ticket's caller. No push carries a caller's
+/// urged and supervised, while the agent takes a call from the plain ticket's caller, and while a call from the
+/// reporter's number is abandoned (漏接). No push carries a caller's
 /// name, phone or address; the confidential reporter reaches the unit in no form at all (neither raw nor masked). The
 /// one place a phone number is pushed is the agent's own call card (CallOffered, CallConnected, AgentState): the
 /// hotline office sees callers unmasked (README "Security"), and the agent needs the number to handle the call.
@@ -82,7 +83,15 @@ public sealed class HubMaskingTests(ITestOutputHelper output)
         await agentConsole.WaitForAsync("CallConnected", a => (string?)a[0]!["callId"] == callId);
         Assert.True((bool)(await agentConsole.InvokeAsync("HangUp", callId))!);
         await agentConsole.WaitForAsync("CallEnded", a => (string?)a[0]!["callId"] == callId);
-        // A wallboard pushed after the call ended (every 2 s): the supervisor's view of the call is in.
+
+        // A call from the reporter's number while agent1 is in wrap-up: the caller gives up, the 漏接回拨 list changes on
+        // every agent-hub connection (agent and supervisor); the list itself (with the number) is read by invocation only.
+        (status, injected, _) = await agent.SendAsync(HttpMethod.Post, "api/dev/calls", new { caller = ReporterPhone, patienceSeconds = 1 });
+        Assert.True(status == HttpStatusCode.OK, $"inject → {status}: {injected}");
+        var missedId = (string)injected!["callId"]!;
+        await supervisorConsole.WaitForAsync("MissedCallsChanged", a => (string?)a[0]!["callId"] == missedId && (string?)a[0]!["change"] == "listed");
+        await agentConsole.WaitForAsync("MissedCallsChanged", a => (string?)a[0]!["callId"] == missedId && (string?)a[0]!["change"] == "listed");
+        // A wallboard pushed after that (every 2 s): the supervisor's view of both calls is in.
         var endedAt = DateTimeOffset.UtcNow;
         await supervisorWallboard.WaitForAsync("Wallboard", a => DateTimeOffset.Parse((string)a[0]!["at"]!, System.Globalization.CultureInfo.InvariantCulture) > endedAt);
 
@@ -101,7 +110,7 @@ public sealed class HubMaskingTests(ITestOutputHelper output)
                         failures.Add($"{who} got {target} carrying '{f}': {arguments.ToJsonString()}");
             }
         }
-        Check("handler1 (notifications)", handlerNotices, [.. everyCaller, .. reporterAnyForm], ownCallCards: false);
+        Check("handler1 (notifications)", handlerNotices, [.. everyCaller.Union(reporterAnyForm)], ownCallCards: false);
         Check("agent1 (agent)", agentConsole, everyCaller, ownCallCards: true);
         Check("agent1 (notifications)", agentNotices, everyCaller, ownCallCards: false);
         Check("super1 (supervisor)", supervisorWallboard, everyCaller, ownCallCards: false);
