@@ -192,7 +192,11 @@ public sealed class CallCenter(
     {
         if (_transferred.TryRemove(callId, out var transferredTo)) (endedBy, cause) = ("Transferred", "transferred to " + transferredTo);
         var placement = await GetCallAsync(callId, ct);
-        if (placement is null) return;
+        if (placement is null)
+        {
+            await RecordLostAbandonAsync(callId, ct);
+            return;
+        }
         if (placement.Stage != CallStage.Connected)
         {
             await AbandonedAsync(callId, ct);
@@ -218,7 +222,12 @@ public sealed class CallCenter(
     {
         var placement = await GetCallAsync(callId, ct);
         var now = time.GetUtcNow();
-        if (placement is null || !await queue.AbandonAsync(callId, now, ct)) return;
+        if (placement is null)
+        {
+            await RecordLostAbandonAsync(callId, ct);
+            return;
+        }
+        if (!await queue.AbandonAsync(callId, now, ct)) return;
         // The queue put it on the 漏接回拨 list in the same step; the record says so too, in the same append.
         var reason = placement.Stage == CallStage.Reserved ? CallQueueRules.MissedReason : CallQueueRules.AbandonedReason;
         await RecordAsync(callId,
@@ -233,6 +242,39 @@ public sealed class CallCenter(
             await PushStateAsync(agentId, ct);
             Signal();
         }
+    }
+
+    /// <summary>
+    /// The re-delivered hang-up of a call the queue no longer holds. When the call's record has its entry and no end, the node that
+    /// abandoned it in the queue (which put it on the 漏接回拨 list in the same atomic step) died before recording that: the record
+    /// catches up here, with the same event ids, so a node still about to write it stores nothing twice. A call that was never
+    /// recorded, or whose end is recorded, is left alone.
+    /// </summary>
+    private async Task RecordLostAbandonAsync(string callId, CancellationToken ct)
+    {
+        CallQueued? queued = null;
+        await foreach (var e in store.ReadStreamAsync("call-" + callId, 0, ct))
+        {
+            switch (serializer.Deserialize(e))
+            {
+                case CallQueued q:
+                    queued = q;
+                    break;
+                case CallFinished or CallAbandonedInQueue:
+                    return;
+                default:
+                    break;
+            }
+        }
+        if (queued is null) return;
+        var now = time.GetUtcNow();
+        logger.LogWarning("Call {CallId}: not in the queue and its record has no end; recording the abandon a stopped node did not record", callId);
+        await RecordAsync(callId,
+        [
+            (new CallAbandonedInQueue(callId, Math.Max(0, (now - queued.At).TotalSeconds), now), "abandoned"),
+            (new MissedCallListed(callId, queued.Caller, CallQueueRules.AbandonedReason, null, now), "missed-listed"),
+        ], ct);
+        await PushMissedChangedAsync(callId, "listed", ct);
     }
 
     // ---- agent actions ----
