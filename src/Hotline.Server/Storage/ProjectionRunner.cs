@@ -4,7 +4,6 @@ using Hotline.Server.Calls;
 using Hotline.Server.Hosting;
 using Hotline.Server.Reference;
 using Hotline.Server.Tickets;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
 namespace Hotline.Server.Storage;
@@ -12,7 +11,8 @@ namespace Hotline.Server.Storage;
 /// <summary>
 /// Feeds the in-process read models from the global log: a catch-up subscription from position 0 (so a restart
 /// rebuilds them), then live. Writes on other nodes reach this node's read models and pushes this way.
-/// Pushes come from here, never from inside a write; a failed push never undoes anything.
+/// Pushes come from here, never from inside a write; they are queued to <see cref="TicketPushes"/> and never awaited,
+/// so a console that stops reading cannot stall the read models; a failed push never undoes anything.
 /// The ticket index starts from its snapshot (<see cref="TicketIndexSnapshot"/>) when there is a usable one: ticket
 /// events up to the snapshot's position are then skipped without being read as JSON (the other read models fed here
 /// still see every event). A new snapshot is written once the log has grown by <c>Hotline:ReadModels:SnapshotEveryEvents</c>
@@ -24,7 +24,7 @@ public sealed class ProjectionRunner(
     EventSerializer serializer,
     TicketIndex tickets,
     CallStats calls,
-    IHubContext<AgentHub, IAgentClient> agents,
+    TicketPushes pushes,
     CityReference city,
     IOptions<HotlineOptions> options,
     IConfiguration configuration,
@@ -90,25 +90,18 @@ public sealed class ProjectionRunner(
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
     }
 
-    protected override async Task ApplyAsync(RecordedEvent e, bool live, CancellationToken ct)
+    protected override Task ApplyAsync(RecordedEvent e, bool live, CancellationToken ct)
     {
         // Already folded into the snapshot the index started from: not even read as JSON.
-        if (e.Position <= _loadedUpTo && TicketStore.IsTicketStream(e.StreamId)) return;
+        if (e.Position <= _loadedUpTo && TicketStore.IsTicketStream(e.StreamId)) return Task.CompletedTask;
         var data = serializer.Deserialize(e);
         switch (data)
         {
             case ITicketEvent te:
                 tickets.Apply(te.TicketId, e.StreamRevision, te);
+                // Queued, never awaited: a console that stops reading must not stall the read models (TicketPushes).
                 if (live && tickets.Get(te.TicketId) is { } t)
-                {
-                    try
-                    {
-                        var view = new TicketChangedView(t.Id, t.Number, t.State.ToString(), TicketStateNames.Of(t.State), t.Version);
-                        await agents.Clients.Group("ticket:" + t.Id).TicketChanged(view);
-                        if (t.RegisteredBy.Length > 0) await agents.Clients.Group(AgentHub.GroupOf(t.RegisteredBy)).TicketChanged(view);
-                    }
-                    catch (Exception ex) { logger.LogDebug(ex, "Push of ticket change failed"); }
-                }
+                    pushes.Enqueue(new TicketChangedView(t.Id, t.Number, t.State.ToString(), TicketStateNames.Of(t.State), t.Version), t.RegisteredBy);
                 break;
             // Versions published on another node (this node applies its own at once; applying again is a no-op).
             case CategoryTreePublished c:
@@ -123,5 +116,6 @@ public sealed class ProjectionRunner(
             default:
                 break;
         }
+        return Task.CompletedTask;
     }
 }

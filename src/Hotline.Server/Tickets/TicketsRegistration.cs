@@ -50,6 +50,8 @@ public static class TicketsRegistration
         s.AddSingleton<TicketService>();
         s.AddSingleton<TicketViews>();
         s.AddSingleton<CallStats>();
+        s.AddSingleton<Hotline.Server.Calls.TicketPushes>(); // before the runner: started first, stopped after it
+        s.AddHostedService(sp => sp.GetRequiredService<Hotline.Server.Calls.TicketPushes>());
         s.AddSingleton<ProjectionRunner>();
         s.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());
         s.AddHostedService<PerformanceTimings>(); // logs write-path timings only with Hotline:Diagnostics:TimingsSeconds > 0
