@@ -679,12 +679,7 @@ public sealed class CallCenter(
         }, ct);
     }
 
-    private async Task RecordAsync(string callId, ICallRecord record, string key, CancellationToken ct)
-    {
-        var data = serializer.ToEventData(record, DeterministicId.From("call", callId, key), new EventMetadata("acd", null, null, time.GetUtcNow()));
-        var appended = await store.AppendAsync("call-" + callId, ExpectedRevision.Any, [data], ct);
-        if (!appended.AlreadyStored) stats.Apply(record); // a repeat (same key) is the record already stored, maybe with other details
-    }
+    private Task RecordAsync(string callId, ICallRecord record, string key, CancellationToken ct) => RecordAsync(callId, [(record, key)], ct);
 
     /// <summary>
     /// Several records of one call step (entry + callback offer, abandon + 漏接回拨 listing) in one append: one group-committed write,
