@@ -190,31 +190,41 @@ public sealed class CallCenter(
 
     private async Task EndedAsync(string callId, string endedBy, string? cause, CancellationToken ct)
     {
-        if (_transferred.TryRemove(callId, out var transferredTo)) (endedBy, cause) = ("Transferred", "transferred to " + transferredTo);
-        var placement = await GetCallAsync(callId, ct);
-        if (placement is null)
+        // The transfer mark stays until this end is over: the hub's transfer and the platform's end of the same call may run at
+        // once, and whichever ends it in the queue first pushes the end to the console, so both must read it as transferred.
+        var transferred = _transferred.TryGetValue(callId, out var transferredTo);
+        if (transferred) (endedBy, cause) = ("Transferred", "transferred to " + transferredTo);
+        try
         {
-            await RecordLostAbandonAsync(callId, ct);
-            return;
+            var placement = await GetCallAsync(callId, ct);
+            if (placement is null)
+            {
+                await RecordLostAbandonAsync(callId, ct);
+                return;
+            }
+            if (placement.Stage != CallStage.Connected)
+            {
+                await AbandonedAsync(callId, ct);
+                return;
+            }
+            var now = time.GetUtcNow();
+            var connectedAt = stats.ConnectedAt(callId) ?? now;
+            // Record first, then end it in the queue: a node killed between the two leaves the call connected in the queue with
+            // its end recorded, so the retry (the platform's re-delivered hang-up, the agent's hang-up after reconnecting) ends it
+            // there too; the other order left a call the queue had ended with no end in its record. A second end of the same
+            // call (agent and caller hang up at once) has the same event id: stored once.
+            await RecordAsync(callId, new CallFinished(callId, endedBy, cause, placement.AgentId, Math.Max(0, (now - connectedAt).TotalSeconds), now), "finished", ct);
+            if (!await queue.EndCallAsync(callId, now, ct)) return;
+            if (placement.AgentId is { } agentId)
+            {
+                _wrapUps[agentId] = now;
+                await pushes.Agent(agentId).CallEnded(new CallEndedView(callId, endedBy));
+                await PushStateAsync(agentId, ct);
+            }
         }
-        if (placement.Stage != CallStage.Connected)
+        finally
         {
-            await AbandonedAsync(callId, ct);
-            return;
-        }
-        var now = time.GetUtcNow();
-        var connectedAt = stats.ConnectedAt(callId) ?? now;
-        // Record first, then end it in the queue: a node killed between the two leaves the call connected in the queue with
-        // its end recorded, so the retry (the platform's re-delivered hang-up, the agent's hang-up after reconnecting) ends it
-        // there too; the other order left a call the queue had ended with no end in its record. A second end of the same
-        // call (agent and caller hang up at once) has the same event id: stored once.
-        await RecordAsync(callId, new CallFinished(callId, endedBy, cause, placement.AgentId, Math.Max(0, (now - connectedAt).TotalSeconds), now), "finished", ct);
-        if (!await queue.EndCallAsync(callId, now, ct)) return;
-        if (placement.AgentId is { } agentId)
-        {
-            _wrapUps[agentId] = now;
-            await pushes.Agent(agentId).CallEnded(new CallEndedView(callId, endedBy));
-            await PushStateAsync(agentId, ct);
+            if (transferred) _transferred.TryRemove(callId, out _);
         }
     }
 
